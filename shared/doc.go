@@ -1,0 +1,10 @@
+// Package shared holds the contract between ingest and serve and nothing else:
+//
+//   - catalog: the public stream names, their aliases and their Kafka topics;
+//   - layout: the JetStream stream, its subjects and the message headers;
+//   - envelope: how a Kafka record becomes a stored event (validation,
+//     enrichment of meta, de-duplication id, wiki id).
+//
+// These packages import neither service. NATS-native readers may rely on
+// what layout and envelope document: they are a public contract (DESIGN §3).
+package shared

@@ -1,0 +1,387 @@
+// Package envelope turns a Kafka record's value into the event stored in
+// JetStream (DESIGN §3), once, at ingest:
+//
+//   - it checks that the value is a JSON object in valid UTF-8;
+//   - it sets meta.topic, meta.partition and meta.offset, as EventStreams
+//     does: a member that is present once is replaced in place, an absent one
+//     is appended at the end of meta, and every other byte of the event stays
+//     as it was (the event is never decoded and re-encoded);
+//   - it extracts what ingest needs for the subject and the de-duplication
+//     id: meta.id and the wiki id (the first of wiki, database, wiki_id).
+//
+// The functions are pure and safe for concurrent use.
+package envelope
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Reason says why a record cannot be stored as an event. Reasons are metric
+// labels and the value of the dead-letter reason header.
+type Reason string
+
+// Reasons a record is dead-lettered.
+const (
+	ReasonEmpty         Reason = "empty"
+	ReasonInvalidUTF8   Reason = "invalid_utf8"
+	ReasonInvalidJSON   Reason = "invalid_json"
+	ReasonNotObject     Reason = "not_object"
+	ReasonMetaNotObject Reason = "meta_not_object"
+	ReasonTooLarge      Reason = "too_large"
+)
+
+// InvalidError is returned for a record that is not a storable event.
+type InvalidError struct {
+	Reason Reason
+}
+
+func (e *InvalidError) Error() string { return "invalid event: " + string(e.Reason) }
+
+// Fields are the parts of an event that ingest routes and de-duplicates by.
+type Fields struct {
+	// MetaID is meta.id when it is a string, else "".
+	MetaID string
+	// Wiki is the first non-empty string among the top-level wiki,
+	// database and wiki_id members, else "".
+	Wiki string
+}
+
+// Coordinates are where a record was read: they become meta.topic,
+// meta.partition and meta.offset.
+type Coordinates struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Enrich validates value and appends the enriched event to dst. On error,
+// dst is returned unchanged and the error is an *InvalidError.
+func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
+	top, reason := parseTop(value)
+	if reason != "" {
+		return dst, Fields{}, &InvalidError{Reason: reason}
+	}
+	var f Fields
+	var meta *member
+	wikiRank := len(wikiKeys)
+	for i := range top.members {
+		m := &top.members[i]
+		if m.is(value, "meta") {
+			meta = m // the last one wins, as in JSON.parse
+			continue
+		}
+		for rank, wk := range wikiKeys {
+			if rank < wikiRank && m.is(value, wk) {
+				if s, ok := stringValue(value, m); ok && s != "" {
+					f.Wiki, wikiRank = s, rank
+				}
+			}
+		}
+	}
+
+	added := metaMembers(at)
+	switch {
+	case meta == nil:
+		// Append "meta" as the last member of the top-level object.
+		pos := top.end - 1 // the closing brace
+		sep := ""
+		if len(top.members) > 0 {
+			pos = top.members[len(top.members)-1].valueEnd
+			sep = ","
+		}
+		dst = append(dst, value[:pos]...)
+		dst = append(dst, sep+`"meta":{`...)
+		dst = appendMembers(dst, added[:], "")
+		dst = append(dst, '}')
+		return append(dst, value[pos:]...), f, nil
+	case value[meta.valueStart] == 'n': // null, as JSON.parse then `meta = meta || {}`
+		dst = append(dst, value[:meta.valueStart]...)
+		dst = append(dst, '{')
+		dst = appendMembers(dst, added[:], "")
+		dst = append(dst, '}')
+		return append(dst, value[meta.valueEnd:]...), f, nil
+	case value[meta.valueStart] != '{':
+		return dst, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
+	}
+
+	inner := scanObject(value, meta.valueStart)
+	for i := range inner.members {
+		m := &inner.members[i]
+		if m.is(value, "id") {
+			if s, ok := stringValue(value, m); ok {
+				f.MetaID = s
+			}
+		}
+	}
+	return enrichMeta(dst, value, inner, added), f, nil
+}
+
+var wikiKeys = [...]string{"wiki", "database", "wiki_id"}
+
+// keyValue is one member EventStreams sets in meta.
+type keyValue struct{ key, value string }
+
+func metaMembers(at Coordinates) [3]keyValue {
+	return [3]keyValue{
+		{"topic", quote(at.Topic)},
+		{"partition", strconv.FormatInt(int64(at.Partition), 10)},
+		{"offset", strconv.FormatInt(at.Offset, 10)},
+	}
+}
+
+func appendMembers(dst []byte, kvs []keyValue, sep string) []byte {
+	for _, kv := range kvs {
+		dst = append(dst, sep...)
+		dst = append(dst, '"')
+		dst = append(dst, kv.key...)
+		dst = append(dst, `":`...)
+		dst = append(dst, kv.value...)
+		sep = ","
+	}
+	return dst
+}
+
+// enrichMeta writes value with meta's topic, partition and offset set. A
+// member present once is replaced in place; absent ones are appended. When
+// one is present more than once (only a malformed producer does that), the
+// meta object is rebuilt from its other members so the result has each
+// exactly once.
+func enrichMeta(dst, value []byte, meta object, added [3]keyValue) []byte {
+	var count [3]int
+	var where [3]*member
+	for i := range meta.members {
+		m := &meta.members[i]
+		for j := range added {
+			if m.is(value, added[j].key) {
+				count[j]++
+				where[j] = m
+			}
+		}
+	}
+	if count[0] > 1 || count[1] > 1 || count[2] > 1 {
+		dst = append(dst, value[:meta.start+1]...)
+		sep := ""
+	members:
+		for i := range meta.members {
+			m := &meta.members[i]
+			for j := range added {
+				if m.is(value, added[j].key) {
+					continue members
+				}
+			}
+			dst = append(dst, sep...)
+			dst = append(dst, value[m.keyStart:m.valueEnd]...)
+			sep = ","
+		}
+		dst = appendMembers(dst, added[:], sep)
+		dst = append(dst, '}')
+		return append(dst, value[meta.end:]...)
+	}
+
+	// Replace in place, in document order, then append what is missing.
+	pos := 0
+	for {
+		next := -1
+		for j := range added {
+			if where[j] != nil && where[j].valueStart >= pos && (next < 0 || where[j].valueStart < where[next].valueStart) {
+				next = j
+			}
+		}
+		if next < 0 {
+			break
+		}
+		dst = append(dst, value[pos:where[next].valueStart]...)
+		dst = append(dst, added[next].value...)
+		pos = where[next].valueEnd
+	}
+	var missing []keyValue
+	for j := range added {
+		if where[j] == nil {
+			missing = append(missing, added[j])
+		}
+	}
+	if len(missing) == 0 {
+		return append(dst, value[pos:]...)
+	}
+	at := meta.end - 1 // meta's closing '}'
+	sep := ""
+	if len(meta.members) > 0 {
+		at = meta.members[len(meta.members)-1].valueEnd
+		sep = ","
+	}
+	dst = append(dst, value[pos:at]...)
+	dst = appendMembers(dst, missing, sep)
+	return append(dst, value[at:]...)
+}
+
+// DedupID is the JetStream de-duplication id of an event (DESIGN §3):
+// meta.id when it is a usable header value, otherwise a hash of the stream
+// name and the record's bytes (as read, before enrichment, so that both
+// clusters' copies of an event get the same id).
+func DedupID(stream string, value []byte, f Fields) string {
+	if usableID(f.MetaID) {
+		return f.MetaID
+	}
+	h := sha256.New()
+	h.Write([]byte(stream))
+	h.Write([]byte{0})
+	h.Write(value)
+	var sum [sha256.Size]byte
+	return "sha256:" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// usableID accepts ids that fit a NATS header: printable ASCII, no spaces,
+// at most 128 bytes. Every real meta.id is a UUID.
+func usableID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func quote(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			b, _ := json.Marshal(s)
+			return string(b)
+		}
+	}
+	return `"` + s + `"`
+}
+
+// The scanner below walks JSON that parseTop accepted, so it does not check
+// syntax again; it only finds member boundaries.
+
+type member struct {
+	keyStart, keyEnd     int // the key, quotes included
+	valueStart, valueEnd int
+	escaped              bool // the key holds a backslash escape
+}
+
+// is reports whether the member's key, unescaped, is k.
+func (m *member) is(b []byte, k string) bool {
+	raw := b[m.keyStart+1 : m.keyEnd-1]
+	if len(raw) == len(k) && string(raw) == k {
+		return true
+	}
+	if !m.escaped {
+		return false
+	}
+	var s string
+	_ = json.Unmarshal(b[m.keyStart:m.keyEnd], &s)
+	return s == k
+}
+
+func stringValue(b []byte, m *member) (string, bool) {
+	if b[m.valueStart] != '"' {
+		return "", false
+	}
+	raw := b[m.valueStart+1 : m.valueEnd-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw), true
+	}
+	var s string
+	if json.Unmarshal(b[m.valueStart:m.valueEnd], &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+type object struct {
+	start, end int // '{' and one past '}'
+	members    []member
+}
+
+// scanObject lists the members of the object starting at b[i] == '{'.
+func scanObject(b []byte, i int) object {
+	o := object{start: i}
+	i = skipWS(b, i+1)
+	if b[i] == '}' {
+		o.end = i + 1
+		return o
+	}
+	for {
+		var m member
+		m.keyStart = i
+		i = skipString(b, i)
+		m.keyEnd = i
+		m.escaped = bytes.IndexByte(b[m.keyStart:m.keyEnd], '\\') >= 0
+		i = skipWS(b, i)
+		i = skipWS(b, i+1) // ':'
+		m.valueStart = i
+		i = skipValue(b, i)
+		m.valueEnd = i
+		o.members = append(o.members, m)
+		i = skipWS(b, i)
+		if b[i] == '}' {
+			o.end = i + 1
+			return o
+		}
+		i = skipWS(b, i+1) // ','
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	i++
+	for {
+		for plain[b[i]] {
+			i++
+		}
+		if b[i] == '"' {
+			return i + 1
+		}
+		i += 2 // a backslash and the byte it escapes
+	}
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	default: // number, true, false, null
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
