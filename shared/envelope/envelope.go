@@ -33,6 +33,9 @@ const (
 	ReasonNotObject     Reason = "not_object"
 	ReasonMetaNotObject Reason = "meta_not_object"
 	ReasonTooLarge      Reason = "too_large"
+	// ReasonRejected: JetStream refused to store the event (e.g. larger
+	// than the server's max_payload).
+	ReasonRejected Reason = "rejected"
 )
 
 // InvalidError is returned for a record that is not a storable event.

@@ -1,0 +1,56 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// publishFailure says what to do when JetStream did not store a message.
+type publishFailure int
+
+const (
+	// retryLater: publish the same message again after a pause. Covers
+	// disconnections, timeouts, leader elections and anything unknown:
+	// giving up would lose the event, and a retry is harmless because of
+	// the de-dup id.
+	retryLater publishFailure = iota
+	// recreateStream: the stream is gone (deleted by an operator); set it
+	// up again, then retry.
+	recreateStream
+	// rejectForever: JetStream will never take this message (it is too
+	// large for the server); keep it as a dead letter instead.
+	rejectForever
+)
+
+// classifyPublishError is the one place that decides, for a failed publish,
+// between retrying, recreating the stream and dead-lettering.
+func classifyPublishError(err error) publishFailure {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, nats.ErrMaxPayload):
+		return rejectForever
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamNotFound:
+		return recreateStream
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum:
+		return rejectForever
+	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
+		// Nobody answers for the subject: the stream is missing (or its
+		// leader is being elected; recreating is then a harmless update).
+		return recreateStream
+	}
+	return retryLater
+}
+
+// retryableSetup reports whether setting up the stream may succeed later
+// (NATS not reachable yet) rather than being refused for good (a bad
+// configuration, e.g. subjects that overlap another stream).
+func retryableSetup(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return false
+	}
+	return !errors.Is(err, context.Canceled)
+}

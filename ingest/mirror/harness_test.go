@@ -1,0 +1,422 @@
+package mirror_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+var dcs = []string{"eqiad", "codfw"}
+
+// harness is an in-process world: a nats-server with JetStream and two
+// Kafka clusters, eqiad and codfw, each holding both DCs' topics of the
+// streams under test, as MirrorMaker leaves them.
+type harness struct {
+	t        *testing.T
+	ns       *server.Server
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	kafka    map[string]*kfake.Cluster
+	produce  map[string]*kgo.Client
+	down     map[string]*downSwitch
+	cat      *catalog.Catalog
+	layout   layout.Layout
+	topics   []string
+	epochMs  int64
+	produced sync.Map // meta id → produced event
+}
+
+func newHarness(t *testing.T, partitions int32, streams ...string) *harness {
+	t.Helper()
+	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	full, _ := catalog.Builtin(nil)
+	cat, err := full.Narrow(streams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{
+		t: t, ns: ns, nc: nc, js: js, cat: cat,
+		kafka: map[string]*kfake.Cluster{}, produce: map[string]*kgo.Client{}, down: map[string]*downSwitch{},
+		layout: layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix},
+		topics: cat.Topics(), epochMs: time.Date(2024, 4, 4, 13, 20, 26, 0, time.UTC).UnixMilli(),
+	}
+	for _, dc := range dcs {
+		c, err := inproc.StartKafka(inproc.KafkaOptions{Topics: h.topics, Partitions: partitions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		sw := &downSwitch{c: c}
+		c.Control(sw.control)
+		h.kafka[dc], h.down[dc] = c, sw
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+			kgo.ProducerLinger(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		h.produce[dc] = cl
+	}
+	return h
+}
+
+// restartNATS shuts the NATS server down, waits, and starts a new one on
+// the same port and store.
+func (h *harness) restartNATS(pause time.Duration) {
+	opts := h.ns.JetStreamConfig()
+	port := h.ns.Addr().(*net.TCPAddr).Port
+	h.ns.Shutdown()
+	h.ns.WaitForShutdown()
+	time.Sleep(pause)
+	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: opts.StoreDir, Port: port})
+	if err != nil {
+		h.t.Error(err)
+		return
+	}
+	h.ns = ns
+	h.t.Cleanup(ns.Shutdown)
+}
+
+// downSwitch makes a kfake cluster drop every connection while it is down.
+type downSwitch struct {
+	c    *kfake.Cluster
+	mu   sync.Mutex
+	isDn bool
+}
+
+func (s *downSwitch) set(down bool) { s.mu.Lock(); s.isDn = down; s.mu.Unlock() }
+
+func (s *downSwitch) control(kmsg.Request) (kmsg.Response, error, bool) {
+	s.c.KeepControl()
+	s.mu.Lock()
+	down := s.isDn
+	s.mu.Unlock()
+	if down {
+		return nil, errors.New("cluster down"), true
+	}
+	return nil, nil, false
+}
+
+// options are the mirror's options for this world, reading from the start.
+func (h *harness) options() mirror.Options {
+	var clusters []source.Cluster
+	for _, dc := range dcs {
+		clusters = append(clusters, source.Cluster{Name: dc, Brokers: h.kafka[dc].ListenAddrs()})
+	}
+	start, _ := source.ParseStart("earliest")
+	return mirror.Options{
+		Layout: h.layout, Catalog: h.cat, Clusters: clusters,
+		Group:  source.Group{Name: "ingest-test", SessionTimeout: 6 * time.Second},
+		Start:  start,
+		Limits: mirror.StreamLimits{MaxAge: time.Hour, DuplicateWindow: 10 * time.Minute, Replicas: 1},
+	}
+}
+
+// running is a mirror started by start.
+type running struct {
+	reg  *prometheus.Registry
+	stop func() // cancels Run and waits for it, failing the test on an error
+}
+
+func (h *harness) start(opts mirror.Options) *running {
+	h.t.Helper()
+	nc, err := nats.Connect(h.ns.ClientURL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1),
+		nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	m, err := mirror.New(opts, mirror.Deps{NATS: nc, Logger: testLogger(h.t), Registerer: reg})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var once sync.Once
+	r := &running{reg: reg}
+	r.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					h.t.Errorf("mirror.Run: %v", err)
+				}
+			case <-time.After(60 * time.Second):
+				h.t.Error("mirror.Run did not return 60s after cancel")
+			}
+			nc.Close()
+		})
+	}
+	h.t.Cleanup(r.stop)
+	return r
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// record is one produced Kafka record, and where it was produced.
+type record struct {
+	topic     string
+	partition int32
+	value     []byte
+	ts        int64 // ms
+}
+
+// event builds an event of stream, originating in dc, numbered n within its
+// partition, with meta.id unless noID.
+func (h *harness) event(stream, dc string, partition int32, n int, noID bool) record {
+	id := ""
+	if !noID {
+		id = fmt.Sprintf(`"id":"%s-%s-%d-%06d",`, dc, stream, partition, n)
+	}
+	wiki := []string{"enwiki", "dewiki", "wikidatawiki", "commonswiki"}[n%4]
+	v := fmt.Sprintf(`{"$schema":"/mediawiki/recentchange/1.0.0","meta":{%s"dt":"2024-04-04T13:20:26Z","domain":"canary","stream":%q},"n":%d,"p":%d,"dc":%q,"wiki":%q,"parsedcomment":"<span dir=\"auto\">x &amp; y</span>"}`,
+		id, stream, n, partition, dc, wiki)
+	return record{topic: dc + "." + stream, partition: partition, value: []byte(v), ts: h.epochMs + int64(n)}
+}
+
+// write produces records to the given clusters, in order, synchronously.
+func (h *harness) write(clusters []string, recs ...record) {
+	h.t.Helper()
+	for _, dc := range clusters {
+		krs := make([]*kgo.Record, len(recs))
+		for i, r := range recs {
+			krs[i] = &kgo.Record{Topic: r.topic, Partition: r.partition, Value: r.value, Timestamp: time.UnixMilli(r.ts)}
+		}
+		if err := h.produce[dc].ProduceSync(context.Background(), krs...).FirstErr(); err != nil {
+			h.t.Fatalf("produce to %s: %v", dc, err)
+		}
+	}
+}
+
+// stored is one message read back from JetStream.
+type stored struct {
+	seq     uint64
+	subject string
+	data    []byte
+	header  nats.Header
+}
+
+// storedMsgs reads every message of the stream, in sequence order.
+func (h *harness) storedMsgs() []stored {
+	h.t.Helper()
+	ctx := context.Background()
+	s, err := h.js.Stream(ctx, h.layout.Stream)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []stored
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			h.t.Fatalf("get %d: %v", seq, err)
+		}
+		out = append(out, stored{seq: seq, subject: m.Subject, data: m.Data, header: m.Header})
+	}
+	return out
+}
+
+// waitStored waits until the stream holds at least n messages, then a
+// little longer, and returns them all: the caller checks for extras.
+func (h *harness) waitStored(n int, timeout time.Duration) []stored {
+	h.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := h.js.Stream(ctx, h.layout.Stream)
+		if err == nil {
+			info, err := s.Info(ctx)
+			if err == nil && info.State.Msgs >= uint64(n) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			got := 0
+			if s != nil {
+				if info, err := s.Info(ctx); err == nil {
+					got = int(info.State.Msgs)
+				}
+			}
+			h.t.Fatalf("JetStream holds %d messages after %v, want %d", got, timeout, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // let duplicates, if any, arrive
+	return h.storedMsgs()
+}
+
+// checkExactlyOnce checks that msgs are exactly the events in want (by
+// meta.id), each enriched correctly, and that each partition's events are
+// in order.
+func (h *harness) checkExactlyOnce(msgs []stored, want []record) {
+	h.t.Helper()
+	byID := map[string]record{}
+	for _, r := range want {
+		byID[dedupID(r)] = r
+	}
+	seen := map[string]bool{}
+	lastN := map[string]int{}
+	for _, m := range msgs {
+		if strings.Contains(m.subject, layout.DeadLetterToken) {
+			continue
+		}
+		id := m.header.Get(layout.HeaderMsgID)
+		r, ok := byID[id]
+		if !ok {
+			h.t.Errorf("seq %d: unexpected message id %q on %s", m.seq, id, m.subject)
+			continue
+		}
+		if seen[id] {
+			h.t.Errorf("seq %d: event %s stored twice", m.seq, id)
+			continue
+		}
+		seen[id] = true
+		h.checkEnriched(m, r)
+		key := r.topic + "/" + strconv.Itoa(int(r.partition))
+		n := fieldInt(r.value, `"n":`)
+		if prev, ok := lastN[key]; ok && n <= prev {
+			h.t.Errorf("seq %d: partition %s out of order: event %d after %d", m.seq, key, n, prev)
+		}
+		lastN[key] = n
+	}
+	if len(seen) != len(byID) {
+		missing := 0
+		for id := range byID {
+			if !seen[id] {
+				missing++
+				if missing <= 5 {
+					h.t.Errorf("event %s is missing", id)
+				}
+			}
+		}
+		h.t.Errorf("%d of %d events missing", missing, len(byID))
+	}
+}
+
+// checkEnriched checks one stored event: subject, headers, and the payload
+// equal to the produced bytes with exactly meta.topic, meta.partition and
+// meta.offset added at the end of meta.
+func (h *harness) checkEnriched(m stored, r record) {
+	h.t.Helper()
+	stream := r.topic[strings.Index(r.topic, ".")+1:]
+	wiki := fieldString(r.value, `"wiki":`)
+	if want := h.layout.Subject(layout.StreamToken(stream), wiki); m.subject != want {
+		h.t.Errorf("seq %d: subject %s, want %s", m.seq, m.subject, want)
+	}
+	cluster := m.header.Get(layout.HeaderCluster)
+	if cluster != "eqiad" && cluster != "codfw" {
+		h.t.Errorf("seq %d: cluster header %q", m.seq, cluster)
+	}
+	if got := m.header.Get(layout.HeaderTopic); got != r.topic {
+		h.t.Errorf("seq %d: topic header %q, want %q", m.seq, got, r.topic)
+	}
+	if got := m.header.Get(layout.HeaderPartition); got != strconv.Itoa(int(r.partition)) {
+		h.t.Errorf("seq %d: partition header %q, want %d", m.seq, got, r.partition)
+	}
+	if got := m.header.Get(layout.HeaderTimestamp); got != strconv.FormatInt(r.ts, 10) {
+		h.t.Errorf("seq %d: timestamp header %q, want %d", m.seq, got, r.ts)
+	}
+	offset := m.header.Get(layout.HeaderOffset)
+	streamMember := fmt.Sprintf(`"stream":%q}`, stream)
+	want := strings.Replace(string(r.value), streamMember,
+		fmt.Sprintf(`"stream":%q,"topic":%q,"partition":%d,"offset":%s}`, stream, r.topic, r.partition, offset), 1)
+	if string(m.data) != want {
+		h.t.Errorf("seq %d: payload\n got %s\nwant %s", m.seq, m.data, want)
+	}
+}
+
+// dedupID is the id JetStream should de-duplicate r by: meta.id, or the
+// content hash of the contract for events without one.
+func dedupID(r record) string {
+	stream := r.topic[strings.Index(r.topic, ".")+1:]
+	return envelope.DedupID(stream, r.value, envelope.Fields{MetaID: fieldString(r.value, `"id":`)})
+}
+
+func fieldString(v []byte, key string) string {
+	s := string(v)
+	i := strings.Index(s, key)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(key)+1:]
+	return s[:strings.IndexByte(s, '"')]
+}
+
+func fieldInt(v []byte, key string) int {
+	s := string(v)
+	i := strings.Index(s, key)
+	s = s[i+len(key):]
+	j := strings.IndexAny(s, ",}")
+	n, _ := strconv.Atoi(s[:j])
+	return n
+}
+
+func counter(reg *prometheus.Registry, name string, labels ...string) float64 {
+	mfs, _ := reg.Gather()
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue metrics
+				}
+			}
+			total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return total
+}

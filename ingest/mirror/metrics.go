@@ -1,0 +1,55 @@
+package mirror
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are ingest's Prometheus series. Label values are bounded by the
+// configuration: cluster names, allowed topics and streams, partitions.
+type metrics struct {
+	consumed    *prometheus.CounterVec   // cluster, topic
+	published   *prometheus.CounterVec   // cluster, stream
+	duplicates  *prometheus.CounterVec   // cluster, stream
+	deadletters *prometheus.CounterVec   // cluster, topic, reason
+	latency     *prometheus.HistogramVec // cluster
+	lag         *prometheus.GaugeVec     // cluster, topic, partition
+	inFlight    *prometheus.GaugeVec     // cluster
+	retries     *prometheus.CounterVec   // cluster
+	reorders    *prometheus.CounterVec   // cluster
+	connErrors  *prometheus.CounterVec   // cluster
+	commitErrs  *prometheus.CounterVec   // cluster
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	const ns = "eventstreams_ingest"
+	m := &metrics{
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "records_consumed_total",
+			Help: "Kafka records read, per cluster and topic."}, []string{"cluster", "topic"}),
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "events_published_total",
+			Help: "Events stored in JetStream (acknowledged, not duplicates), per cluster they were read from and stream."}, []string{"cluster", "stream"}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "duplicates_total",
+			Help: "Events JetStream acknowledged as duplicates and dropped (the other cluster's copy, or a re-read)."}, []string{"cluster", "stream"}),
+		deadletters: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "deadletters_total",
+			Help: "Records that are not storable events, skipped and kept under the dead-letter subject."}, []string{"cluster", "topic", "reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "publish_seconds",
+			Help:    "Time from publishing a message to resolving its JetStream acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"cluster"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "consumer_lag",
+			Help: "Records between the last one read and the partition's high watermark, as of the last fetch."}, []string{"cluster", "topic", "partition"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "in_flight",
+			Help: "Messages published and not yet acknowledged."}, []string{"cluster"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "publish_retries_total",
+			Help: "Publishes that failed and were sent again."}, []string{"cluster"}),
+		reorders: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "partition_reorders_total",
+			Help: "Events stored before an earlier event of their partition whose publish failed."}, []string{"cluster"}),
+		connErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "kafka_connect_errors_total",
+			Help: "Failed connections to Kafka brokers."}, []string{"cluster"}),
+		commitErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "commit_errors_total",
+			Help: "Kafka offset commits that failed (they are retried at the next commit)."}, []string{"cluster"}),
+	}
+	for _, c := range []prometheus.Collector{m.consumed, m.published, m.duplicates, m.deadletters, m.latency,
+		m.lag, m.inFlight, m.retries, m.reorders, m.connErrors, m.commitErrs} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
