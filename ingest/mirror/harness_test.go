@@ -240,7 +240,8 @@ type stored struct {
 // storedMsgs reads every message of the stream, in sequence order.
 func (h *harness) storedMsgs() []stored {
 	h.t.Helper()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	s, err := h.js.Stream(ctx, h.layout.Stream)
 	if err != nil {
 		h.t.Fatal(err)
@@ -250,38 +251,53 @@ func (h *harness) storedMsgs() []stored {
 		h.t.Fatal(err)
 	}
 	var out []stored
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
+	if info.State.Msgs == 0 {
+		return out
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for len(out) == 0 || out[len(out)-1].seq < info.State.LastSeq {
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
-			h.t.Fatalf("get %d: %v", seq, err)
+			h.t.Fatal(err)
 		}
-		out = append(out, stored{seq: seq, subject: m.Subject, data: m.Data, header: m.Header})
+		n := 0
+		for m := range batch.Messages() {
+			md, _ := m.Metadata()
+			out = append(out, stored{seq: md.Sequence.Stream, subject: m.Subject(), data: m.Data(), header: m.Headers()})
+			n++
+		}
+		if batch.Error() != nil || n == 0 {
+			h.t.Fatalf("reading the stream after %d messages: %v", len(out), batch.Error())
+		}
 	}
 	return out
+}
+
+// count is the number of messages in the stream (0 when it does not exist).
+func (h *harness) count() int {
+	ctx := context.Background()
+	s, err := h.js.Stream(ctx, h.layout.Stream)
+	if err != nil {
+		return 0
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0
+	}
+	return int(info.State.Msgs)
 }
 
 // waitStored waits until the stream holds at least n messages, then a
 // little longer, and returns them all: the caller checks for extras.
 func (h *harness) waitStored(n int, timeout time.Duration) []stored {
 	h.t.Helper()
-	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
-	for {
-		s, err := h.js.Stream(ctx, h.layout.Stream)
-		if err == nil {
-			info, err := s.Info(ctx)
-			if err == nil && info.State.Msgs >= uint64(n) {
-				break
-			}
-		}
+	for h.count() < n {
 		if time.Now().After(deadline) {
-			got := 0
-			if s != nil {
-				if info, err := s.Info(ctx); err == nil {
-					got = int(info.State.Msgs)
-				}
-			}
-			h.t.Fatalf("JetStream holds %d messages after %v, want %d", got, timeout, n)
+			h.t.Fatalf("JetStream holds %d messages after %v, want %d", h.count(), timeout, n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -287,6 +287,7 @@ func (m *Mirror) newPipeline(c source.Cluster, maxEvent int) (*pipeline, error) 
 	}
 	opts = append(opts,
 		kgo.WithHooks(&kafkaHooks{m: m, cluster: c.Name}),
+		kgo.WithLogger(source.Logger(p.log)),
 		kgo.OnPartitionsRevoked(p.onRevoked),
 		kgo.OnPartitionsLost(p.onLost),
 		kgo.AutoCommitCallback(p.onCommit),

@@ -8,10 +8,12 @@
 package source
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"regexp"
@@ -175,4 +177,20 @@ func ClientOptions(c Cluster, topics []string, g Group, start Start, sec Securit
 		opts = append(opts, kgo.SASL(auth.AsSha512Mechanism()))
 	}
 	return opts, nil
+}
+
+// Logger adapts slog to franz-go's logger, passing on its warnings and
+// errors (connection failures, group errors) and nothing chattier.
+func Logger(log *slog.Logger) kgo.Logger { return kgoLogger{log} }
+
+type kgoLogger struct{ log *slog.Logger }
+
+func (kgoLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
+
+func (l kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	lv := slog.LevelWarn
+	if level == kgo.LogLevelError {
+		lv = slog.LevelError
+	}
+	l.log.Log(context.Background(), lv, "kafka: "+msg, keyvals...)
 }
