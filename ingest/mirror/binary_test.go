@@ -52,7 +52,7 @@ func ingestBinary(t *testing.T) string {
 type proc struct {
 	cmd     *exec.Cmd
 	stderr  *lockedBuffer
-	metrics string // base URL of /metrics and /healthz
+	metrics string        // base URL of /metrics and /healthz
 	done    chan struct{} // closed when the process has exited
 }
 

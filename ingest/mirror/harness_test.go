@@ -259,7 +259,8 @@ func (h *harness) storedMsgs() []stored {
 		h.t.Fatal(err)
 	}
 	for len(out) == 0 || out[len(out)-1].seq < info.State.LastSeq {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		want := min(1000, int(info.State.Msgs)-len(out)) // Fetch waits until it has this many
+		batch, err := cons.Fetch(max(want, 1), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			h.t.Fatal(err)
 		}
