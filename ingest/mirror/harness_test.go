@@ -36,7 +36,7 @@ var dcs = []string{"eqiad", "codfw"}
 // Kafka clusters, eqiad and codfw, each holding both DCs' topics of the
 // streams under test, as MirrorMaker leaves them.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	ns       *server.Server
 	nc       *nats.Conn
 	js       jetstream.JetStream
@@ -50,7 +50,7 @@ type harness struct {
 	produced sync.Map // meta id → produced event
 }
 
-func newHarness(t *testing.T, partitions int32, streams ...string) *harness {
+func newHarness(t testing.TB, partitions int32, streams ...string) *harness {
 	t.Helper()
 	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
 	if err != nil {
@@ -187,7 +187,7 @@ func (h *harness) start(opts mirror.Options) *running {
 	return r
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -8,6 +8,7 @@ type metrics struct {
 	consumed    *prometheus.CounterVec   // cluster, topic
 	published   *prometheus.CounterVec   // cluster, stream
 	duplicates  *prometheus.CounterVec   // cluster, stream
+	skipped     *prometheus.CounterVec   // cluster, stream
 	deadletters *prometheus.CounterVec   // cluster, topic, reason
 	latency     *prometheus.HistogramVec // cluster
 	lag         *prometheus.GaugeVec     // cluster, topic, partition
@@ -27,6 +28,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Events stored in JetStream (acknowledged, not duplicates), per cluster they were read from and stream."}, []string{"cluster", "stream"}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "duplicates_total",
 			Help: "Events JetStream acknowledged as duplicates and dropped (the other cluster's copy, or a re-read)."}, []string{"cluster", "stream"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "duplicates_skipped_total",
+			Help: "Copies of events this process had already stored (from the other cluster), not published again."}, []string{"cluster", "stream"}),
 		deadletters: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "deadletters_total",
 			Help: "Records that are not storable events, skipped and kept under the dead-letter subject."}, []string{"cluster", "topic", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "publish_seconds",
@@ -45,7 +48,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		commitErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "commit_errors_total",
 			Help: "Kafka offset commits that failed (they are retried at the next commit)."}, []string{"cluster"}),
 	}
-	for _, c := range []prometheus.Collector{m.consumed, m.published, m.duplicates, m.deadletters, m.latency,
+	for _, c := range []prometheus.Collector{m.consumed, m.published, m.duplicates, m.skipped, m.deadletters, m.latency,
 		m.lag, m.inFlight, m.retries, m.reorders, m.connErrors, m.commitErrs} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

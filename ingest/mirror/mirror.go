@@ -52,6 +52,10 @@ type Options struct {
 	DeadLetterBytes int
 	// PublishTimeout bounds the wait for one acknowledgement (default 5 s).
 	PublishTimeout time.Duration
+	// RecentIDs is how many acknowledged de-dup ids are remembered, so that
+	// the other cluster's copy of an event is not published again (default
+	// 100,000; negative: none, every copy goes to JetStream).
+	RecentIDs int
 	// ShutdownTimeout bounds the wait for outstanding acknowledgements when
 	// stopping (default 30 s); what is not acknowledged by then is not
 	// committed and is read again at the next start.
@@ -74,6 +78,7 @@ type Mirror struct {
 	metrics *metrics
 	topics  []string
 	streams map[string]*streamInfo // by topic
+	recent  *recentIDs
 
 	ensureMu sync.Mutex
 
@@ -99,6 +104,7 @@ const (
 	defaultDeadLetterBytes = 64 << 10
 	defaultPublishTimeout  = 5 * time.Second
 	defaultShutdownTimeout = 30 * time.Second
+	defaultRecentIDs       = 100_000
 	// headerBudget is room left in NATS's max_payload for headers and the
 	// meta members Enrich adds.
 	headerBudget = 4 << 10
@@ -135,6 +141,7 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 	setDefault(&opts.DeadLetterBytes, defaultDeadLetterBytes)
 	setDefault(&opts.PublishTimeout, defaultPublishTimeout)
 	setDefault(&opts.ShutdownTimeout, defaultShutdownTimeout)
+	setDefault(&opts.RecentIDs, defaultRecentIDs)
 	if opts.MaxInFlight < 1 || opts.MaxEventBytes < 1 || opts.DeadLetterBytes < 1 {
 		return nil, errors.New("mirror: MaxInFlight, MaxEventBytes and DeadLetterBytes must be positive")
 	}
@@ -152,7 +159,7 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 	m := &Mirror{
 		opts: opts, nc: deps.NATS, log: deps.Logger, metrics: met,
 		topics: opts.Catalog.Topics(), streams: map[string]*streamInfo{},
-		kafka: map[string]*clusterHealth{},
+		kafka: map[string]*clusterHealth{}, recent: newRecentIDs(opts.RecentIDs),
 	}
 	for _, s := range opts.Catalog.Streams() {
 		si := &streamInfo{name: s.Name, token: layout.StreamToken(s.Name)}

@@ -31,24 +31,37 @@ func (h *harness) events(streams []string, partitions int32, from, n int, noID b
 }
 
 func TestExactlyOnceAcrossDatacenters(t *testing.T) {
-	streams := []string{rc, "mediawiki.page-create"}
-	h := newHarness(t, 2, streams...)
-	want := h.events(streams, 2, 0, 50, false)
-	h.write(dcs, want...) // every event in both clusters, as MirrorMaker leaves it
-	r := h.start(h.options())
-	msgs := h.waitStored(len(want), 30*time.Second)
-	h.checkExactlyOnce(msgs, want)
-	if len(msgs) != len(want) {
-		t.Errorf("%d messages stored, want %d", len(msgs), len(want))
-	}
-	r.stop()
-	if got := counter(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(want)) {
-		t.Errorf("records consumed %v, want %d (each event from both clusters)", got, 2*len(want))
-	}
-	published := counter(r.reg, "eventstreams_ingest_events_published_total")
-	dups := counter(r.reg, "eventstreams_ingest_duplicates_total")
-	if published != float64(len(want)) || dups != float64(len(want)) {
-		t.Errorf("published %v duplicates %v, want %d each", published, dups, len(want))
+	for _, tc := range []struct {
+		name      string
+		recentIDs int
+	}{{"skipping known copies", 0}, {"JetStream de-dup alone", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			streams := []string{rc, "mediawiki.page-create"}
+			h := newHarness(t, 2, streams...)
+			want := h.events(streams, 2, 0, 50, false)
+			h.write(dcs, want...) // every event in both clusters, as MirrorMaker leaves it
+			opts := h.options()
+			opts.RecentIDs = tc.recentIDs
+			r := h.start(opts)
+			msgs := h.waitStored(len(want), 30*time.Second)
+			h.checkExactlyOnce(msgs, want)
+			if len(msgs) != len(want) {
+				t.Errorf("%d messages stored, want %d", len(msgs), len(want))
+			}
+			r.stop()
+			if got := counter(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(want)) {
+				t.Errorf("records consumed %v, want %d (each event from both clusters)", got, 2*len(want))
+			}
+			published := counter(r.reg, "eventstreams_ingest_events_published_total")
+			skipped := counter(r.reg, "eventstreams_ingest_duplicates_skipped_total")
+			dups := counter(r.reg, "eventstreams_ingest_duplicates_total") + skipped
+			if published != float64(len(want)) || dups != float64(len(want)) {
+				t.Errorf("published %v duplicates (dropped by JetStream or skipped) %v, want %d each", published, dups, len(want))
+			}
+			if tc.recentIDs < 0 && skipped != 0 {
+				t.Errorf("%v copies skipped with the recent-id set disabled", skipped)
+			}
+		})
 	}
 }
 

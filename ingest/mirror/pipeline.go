@@ -66,6 +66,8 @@ type entry struct {
 	epoch     int32
 	stream    *streamInfo
 	dead      envelope.Reason // "" for an event
+	id        string          // de-dup id of an event
+	skip      bool            // already stored: resolved without publishing
 	sent      time.Time
 }
 
@@ -163,10 +165,16 @@ func (p *pipeline) prepare(r *kgo.Record) *entry {
 		errors.As(err, &inv)
 		return p.deadLetter(e, r.Value, r.Timestamp, inv.Reason)
 	}
+	e.id = envelope.DedupID(e.stream.name, r.Value, fields)
+	if p.m.recent.has(e.id) {
+		e.skip = true
+		p.free = append(p.free, data[:0])
+		return e
+	}
 	e.msg = &nats.Msg{
 		Subject: l.Subject(e.stream.token, layout.WikiToken(fields.Wiki)),
 		Data:    data,
-		Header:  p.coordinates(e, r.Timestamp, envelope.DedupID(e.stream.name, r.Value, fields)),
+		Header:  p.coordinates(e, r.Timestamp, e.id),
 	}
 	return e
 }
@@ -247,7 +255,9 @@ func (p *pipeline) publish(ctx context.Context, e *entry) error {
 		}
 	}
 	e.sent = time.Now()
-	e.fut, e.err = p.js.PublishMsgAsync(e.msg, jetstream.WithRetryAttempts(0))
+	if !e.skip {
+		e.fut, e.err = p.js.PublishMsgAsync(e.msg, jetstream.WithRetryAttempts(0))
+	}
 	p.q.push(e)
 	if e.err != nil {
 		p.mustDrain = true
@@ -279,6 +289,9 @@ func (p *pipeline) drain(ctx context.Context) error {
 
 func (p *pipeline) resolveHead(ctx context.Context) error {
 	e := p.q.peek()
+	if e.skip {
+		return p.resolve(ctx, e, nil, nil)
+	}
 	if e.err != nil {
 		return p.resolve(ctx, e, nil, e.err)
 	}
@@ -294,6 +307,9 @@ func (p *pipeline) resolveHead(ctx context.Context) error {
 
 func (p *pipeline) tryResolveHead(ctx context.Context) (bool, error) {
 	e := p.q.peek()
+	if e.skip {
+		return true, p.resolve(ctx, e, nil, nil)
+	}
 	if e.err != nil {
 		return true, p.resolve(ctx, e, nil, e.err)
 	}
@@ -312,6 +328,13 @@ func (p *pipeline) tryResolveHead(ctx context.Context) (bool, error) {
 // marked for commit.
 func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck, err error) error {
 	tp := topicPartition{e.topic, e.partition}
+	if e.skip {
+		p.q.pop()
+		p.m.metrics.skipped.WithLabelValues(p.cluster, e.stream.name).Inc()
+		p.mark(e)
+		p.afterPop()
+		return nil
+	}
 	if err != nil {
 		p.faulted[tp] = true
 		p.mustDrain = true
@@ -329,18 +352,25 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 	case e.dead != "":
 	case ack.Duplicate:
 		p.m.metrics.duplicates.WithLabelValues(p.cluster, e.stream.name).Inc()
+		p.m.recent.add(e.id)
 	default:
 		p.m.metrics.published.WithLabelValues(p.cluster, e.stream.name).Inc()
+		p.m.recent.add(e.id)
 	}
 	p.mark(e)
 	if len(p.free) < 2*p.m.opts.MaxInFlight {
 		p.free = append(p.free, e.msg.Data[:0])
 	}
+	p.afterPop()
+	return nil
+}
+
+// afterPop ends a failure episode once nothing is in flight.
+func (p *pipeline) afterPop() {
 	if p.q.len() == 0 {
 		clear(p.faulted)
 		p.mustDrain, p.failing = false, false
 	}
-	return nil
 }
 
 // retry publishes e synchronously until JetStream stores it or ctx ends.
