@@ -13,14 +13,17 @@ import (
 //
 // "both-dcs": every event is in both clusters, as in production, so each is
 // read and published twice and JetStream drops one copy. "one-dc": each
-// event is in one cluster only. events/s counts distinct events stored.
+// event is in one cluster only. "no-recent-ids" turns off the set of
+// acknowledged ids, so that every copy is published and JetStream alone
+// drops them. events/s counts distinct events stored.
 //
 //	go test ./ingest/mirror -run '^$' -bench Ingest -benchtime 3x
 func BenchmarkIngest(b *testing.B) {
 	for _, bc := range []struct {
-		name     string
-		clusters []string
-	}{{"both-dcs", dcs}, {"one-dc", []string{"eqiad"}}} {
+		name      string
+		clusters  []string
+		recentIDs int
+	}{{"both-dcs", dcs, 0}, {"both-dcs-no-recent-ids", dcs, -1}, {"one-dc", []string{"eqiad"}, 0}} {
 		b.Run(bc.name, func(b *testing.B) {
 			const perPartition = 12500 // × 2 origin DCs × 4 partitions = 100,000 events
 			var total time.Duration
@@ -33,6 +36,7 @@ func BenchmarkIngest(b *testing.B) {
 					h.write(bc.clusters, recs[i:min(i+5000, len(recs))]...)
 				}
 				opts := h.options()
+				opts.RecentIDs = bc.recentIDs
 				b.StartTimer()
 				start := time.Now()
 				r := h.start(opts)
