@@ -333,3 +333,19 @@ func TestDeletedStreamIsRecreated(t *testing.T) {
 	msgs := h.waitStored(len(second), 30*time.Second)
 	h.checkExactlyOnce(msgs, second)
 }
+
+// TestStopWhileClusterDown checks that a shutdown does not hang on a
+// cluster that cannot be reached to commit or leave the group.
+func TestStopWhileClusterDown(t *testing.T) {
+	h := newHarness(t, 1, rc)
+	want := h.events([]string{rc}, 1, 0, 10, false)
+	h.write(dcs, want...)
+	opts := h.options()
+	opts.ShutdownTimeout = 3 * time.Second
+	r := h.start(opts)
+	h.waitStored(len(want), 30*time.Second)
+	h.down["eqiad"].set(true)
+	start := time.Now()
+	r.stop()
+	t.Logf("stopped in %v with eqiad down", time.Since(start))
+}

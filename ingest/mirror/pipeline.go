@@ -24,6 +24,8 @@ const (
 	// badRecordLogs is how many bad records per second are logged one by
 	// one; the rest are counted in the next log line.
 	badRecordLogs = 10
+	// kafkaShutdownTimeout bounds the final commit and the group leave.
+	kafkaShutdownTimeout = 10 * time.Second
 )
 
 // pipeline mirrors one cluster. Everything but the franz-go callbacks runs
@@ -135,10 +137,18 @@ func (p *pipeline) shutdown() {
 		p.log.Warn("stopping with unacknowledged messages; their records will be read again at the next start",
 			slog.Int("in_flight", p.q.len()), slog.String("error", err.Error()))
 	}
+	// Committing and leaving get their own bound, so that a cluster that
+	// cannot be reached delays the exit by seconds, not forever.
+	kctx, kcancel := context.WithTimeout(context.Background(), kafkaShutdownTimeout)
+	defer kcancel()
 	p.flushMarks()
-	if err := p.cl.CommitMarkedOffsets(ctx); err != nil {
+	if err := p.cl.CommitMarkedOffsets(kctx); err != nil {
 		p.m.metrics.commitErrs.WithLabelValues(p.cluster).Inc()
 		p.log.Warn("final offset commit failed; records since the last commit will be read again",
+			slog.String("error", err.Error()))
+	}
+	if err := p.cl.LeaveGroupContext(kctx); err != nil {
+		p.log.Warn("leaving the consumer group failed; the partitions move when the session times out",
 			slog.String("error", err.Error()))
 	}
 	p.cl.Close()

@@ -68,8 +68,11 @@ func unwrapAll(err error) error {
 	}
 }
 
-// Validate checks the values that can be checked without the network.
+// Validate checks the values that can be checked without the network. It
+// trims spaces around list items ("a, b") and drops empty ones.
 func (c *Common) Validate() error {
+	c.AllowedStreams = trimList(c.AllowedStreams)
+	c.DCPrefixes = trimList(c.DCPrefixes)
 	if c.NATSURL == "" {
 		return &VarError{"NATS_URL", errors.New("must not be empty")}
 	}
@@ -98,12 +101,22 @@ func (c *Common) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, p := range c.DCPrefixes {
-		if p == "" || seen[p] {
-			return &VarError{"ES_DC_PREFIXES", fmt.Errorf("prefix %q is empty or given twice", p)}
+		if seen[p] {
+			return &VarError{"ES_DC_PREFIXES", fmt.Errorf("prefix %q is given twice", p)}
 		}
 		seen[p] = true
 	}
 	return nil
+}
+
+func trimList(items []string) []string {
+	out := items[:0:0]
+	for _, it := range items {
+		if it = strings.TrimSpace(it); it != "" {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Layout is the JetStream stream name and subject prefix.
