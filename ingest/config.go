@@ -35,6 +35,7 @@ type config struct {
 	MetricsAddr       string        `envconfig:"INGEST_METRICS_ADDR" default:":9102"`
 	MaxInFlight       int           `envconfig:"INGEST_MAX_IN_FLIGHT" default:"2048"`
 	MaxEventBytes     int           `envconfig:"INGEST_MAX_EVENT_BYTES" default:"1048576"`
+	RecentIDs         int           `envconfig:"INGEST_RECENT_IDS" default:"100000"`
 	ShutdownTimeout   time.Duration `envconfig:"INGEST_SHUTDOWN_TIMEOUT" default:"30s"`
 	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info"`
 }
@@ -74,6 +75,7 @@ func (c *config) options(ctx context.Context) (mirror.Options, error) {
 		{"INGEST_METRICS_ADDR", c.MetricsAddr == "", "must not be empty"},
 		{"INGEST_MAX_IN_FLIGHT", c.MaxInFlight < 1 || c.MaxInFlight > 1<<20, "must be between 1 and 1048576"},
 		{"INGEST_MAX_EVENT_BYTES", c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20, "must be between 1024 and 67108864"},
+		{"INGEST_RECENT_IDS", c.RecentIDs < 0 || c.RecentIDs > 10_000_000, "must be between 0 (off) and 10000000"},
 		{"INGEST_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, "must be positive"},
 	}
 	for _, ch := range checks {
@@ -99,8 +101,17 @@ func (c *config) options(ctx context.Context) (mirror.Options, error) {
 			DuplicateWindow: c.DuplicateWindow, Replicas: c.Replicas},
 		MaxInFlight:     c.MaxInFlight,
 		MaxEventBytes:   c.MaxEventBytes,
+		RecentIDs:       recentIDs(c.RecentIDs),
 		ShutdownTimeout: c.ShutdownTimeout,
 	}, nil
+}
+
+// recentIDs maps the variable's 0 (off) to the mirror's negative.
+func recentIDs(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -136,6 +147,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("INGEST_METRICS_ADDR", c.MetricsAddr),
 		slog.Int("INGEST_MAX_IN_FLIGHT", c.MaxInFlight),
 		slog.Int("INGEST_MAX_EVENT_BYTES", c.MaxEventBytes),
+		slog.Int("INGEST_RECENT_IDS", c.RecentIDs),
 		slog.Duration("INGEST_SHUTDOWN_TIMEOUT", c.ShutdownTimeout),
 		slog.String("LOG_LEVEL", c.LogLevel),
 	)

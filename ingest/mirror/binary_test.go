@@ -160,6 +160,7 @@ func TestBinaryConfigurationErrors(t *testing.T) {
 		{"missing stream config", "ES_STREAM_CONFIG", "/no/such/streams.json", "ES_STREAM_CONFIG: catalog: open /no/such/streams.json"},
 		{"bad prefix", "ES_SUBJECT_PREFIX", "a.>", "ES_SUBJECT_PREFIX: subject prefix"},
 		{"bad log level", "LOG_LEVEL", "loud", "LOG_LEVEL: \"loud\""},
+		{"negative recent ids", "INGEST_RECENT_IDS", "-5", "INGEST_RECENT_IDS: must be between 0 (off)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
