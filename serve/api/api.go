@@ -1,0 +1,273 @@
+// Package api is serve's HTTP face (DESIGN §4): the EventStreams routes on
+// Fiber, request validation with EventStreams' JSON error bodies, and the
+// streaming loop that writes a client's events as SSE or NDJSON.
+//
+// A stream request is one worker: the handler validates it, resolves where
+// it starts (Last-Event-ID, then seq, then since, else new events), opens a
+// hub.Reader, and hijacks the connection; one goroutine then writes events
+// until the client leaves, the maximum duration is reached, the reader
+// fails, or the server stops. Fasthttp never cancels a request when the
+// client leaves, so a departure is noticed by a failed write; heartbeats
+// make sure one happens.
+//
+// A Server's methods are safe for concurrent use.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+// Options configure a Server.
+type Options struct {
+	Layout  layout.Layout
+	Catalog *catalog.Catalog // the allowed streams
+	// Heartbeat: a comment is sent when nothing was written for this long.
+	Heartbeat time.Duration
+	// MaxDuration ends a stream cleanly after this long (0: never).
+	MaxDuration time.Duration
+	// Retry is the reconnection delay suggested to clients.
+	Retry time.Duration
+	// ClientIPLimit bounds concurrent streams per client IP (0: none).
+	ClientIPLimit int
+	// TrustClientIPHeader takes the client IP from X-Client-IP.
+	TrustClientIPHeader bool
+	// WriteTimeout drops a client that does not take a write within it.
+	WriteTimeout time.Duration
+	// MaxStreams bounds the streams named in one request (default 32).
+	MaxStreams int
+	// MaxWikis bounds the wikis of a wiki filter (default 64).
+	MaxWikis int
+	Version  string
+}
+
+// Server serves the API.
+type Server struct {
+	opts    Options
+	hub     *hub.Hub
+	log     *slog.Logger
+	metrics *metrics
+	reg     *prometheus.Registry
+
+	stopping chan struct{}
+	stopOnce sync.Once
+	streams  sync.WaitGroup // running stream loops
+
+	ipMu    sync.Mutex
+	ipCount map[string]int
+}
+
+// New builds a Server; its metrics are registered in reg, which /metrics
+// serves.
+func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (*Server, error) {
+	if opts.Catalog == nil || h == nil || log == nil || reg == nil {
+		return nil, errors.New("api: catalog, hub, logger and registry are required")
+	}
+	if opts.Heartbeat <= 0 || opts.Retry <= 0 || opts.MaxDuration < 0 || opts.ClientIPLimit < 0 {
+		return nil, errors.New("api: heartbeat and retry must be positive, durations and limits not negative")
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = 32
+	}
+	if opts.MaxWikis <= 0 {
+		opts.MaxWikis = 64
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{opts: opts, hub: h, log: log, metrics: m, reg: reg,
+		stopping: make(chan struct{}), ipCount: map[string]int{}}, nil
+}
+
+// App returns the Fiber application with every route.
+func (s *Server) App() *fiber.App {
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		ReadBufferSize:        8 << 10, // bounds the request line and headers
+		ReadTimeout:           10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		AppName:               "eventstreams",
+	})
+	app.Use(s.commonHeaders)
+	app.Get("/v2/stream/:streams", s.stream)
+	app.Get("/v2/streams", s.streamList)
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
+	app.Get("/_info", s.info)
+	app.Get("/_info/name", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"name": "eventstreams"}) })
+	app.Get("/_info/version", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"version": s.opts.Version}) })
+	app.All("/_info/home", func(c *fiber.Ctx) error { return c.Redirect(homepage, fiber.StatusMovedPermanently) })
+	app.Get("/robots.txt", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "text/plain")
+		return c.SendString("User-agent: *\nDisallow: /\n")
+	})
+	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/v2/streams", fiber.StatusSeeOther) })
+	app.Use(func(c *fiber.Ctx) error {
+		return s.fail(c, fiber.StatusNotFound, "not_found", "Not Found", "No route for "+c.Method()+" "+c.Path())
+	})
+	return app
+}
+
+const homepage = "https://github.com/wikimedia-eventstreams-go/eventstreams"
+
+// Stop ends every stream cleanly (clients reconnect elsewhere and resume)
+// and waits for the stream loops to finish, or for ctx.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	done := make(chan struct{})
+	go func() { s.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// commonHeaders sets CORS and EventStreams' security headers (reference
+// §2.5) on every response, with Last-Event-ID allowed.
+func (s *Server) commonHeaders(c *fiber.Ctx) error {
+	for _, h := range securityHeaders {
+		c.Set(h[0], h[1])
+	}
+	return c.Next()
+}
+
+var securityHeaders = [][2]string{
+	{"Access-Control-Allow-Origin", "*"},
+	{"Access-Control-Allow-Headers", "accept, x-requested-with, content-type, last-event-id"},
+	{"Access-Control-Expose-Headers", "etag"},
+	{"X-XSS-Protection", "1; mode=block"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"X-Frame-Options", "SAMEORIGIN"},
+	{"Content-Security-Policy", csp},
+	{"X-Content-Security-Policy", csp},
+	{"X-WebKit-CSP", csp},
+}
+
+const csp = "default-src 'self'; object-src 'none'; media-src *; img-src *; style-src *; frame-ancestors 'self'"
+
+// errorBody is EventStreams' error shape.
+type errorBody struct {
+	Status int    `json:"status"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Method string `json:"method"`
+	URI    string `json:"uri"`
+}
+
+func (s *Server) fail(c *fiber.Ctx, status int, typ, title, detail string) error {
+	return c.Status(status).JSON(errorBody{Status: status, Type: typ, Title: title, Detail: detail,
+		Method: c.Method(), URI: clip(string(c.Request().RequestURI()), 1024)})
+}
+
+// errorHandler answers errors no route handled (e.g. a request Fiber could
+// not read) with the same JSON shape; only unexpected ones are 500.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return s.fail(c, fe.Code, strings.ToLower(strings.ReplaceAll(fiber.ErrBadRequest.Message, " ", "_")), fe.Message, fe.Message)
+	}
+	s.log.Error("request failed", slog.String("uri", c.OriginalURL()), slog.String("error", err.Error()))
+	return s.fail(c, fiber.StatusInternalServerError, "internal_error", "Internal Server Error", "The server failed to answer this request.")
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if !s.hub.Ready() {
+		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Not Ready", "The live feed from JetStream is not running.")
+	}
+	return c.JSON(fiber.Map{"status": "ready", "epoch": s.hub.Epoch()})
+}
+
+func (s *Server) info(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{
+		"name":        "eventstreams",
+		"version":     s.opts.Version,
+		"description": "Wikimedia EventStreams: MediaWiki's event streams as Server-Sent Events, served from NATS JetStream",
+		"home":        homepage,
+	})
+}
+
+type streamEntry struct {
+	Name        string   `json:"name"`
+	Aliases     []string `json:"aliases"`
+	Description string   `json:"description"`
+	SchemaTitle string   `json:"schema_title,omitempty"`
+	Topics      []string `json:"topics"`
+}
+
+func (s *Server) streamList(c *fiber.Ctx) error {
+	var out []streamEntry
+	for _, st := range s.opts.Catalog.Streams() {
+		out = append(out, streamEntry{Name: st.Name, Aliases: st.Aliases, Description: st.Description,
+			SchemaTitle: st.SchemaTitle, Topics: st.Topics})
+	}
+	return c.JSON(fiber.Map{"streams": out})
+}
+
+// clientIP is the address the per-IP limit counts.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	if s.opts.TrustClientIPHeader {
+		return strings.TrimSpace(c.Get("X-Client-IP"))
+	}
+	return c.IP()
+}
+
+// acquireIP counts a stream of ip, unless ip is at its limit.
+func (s *Server) acquireIP(ip string) bool {
+	if s.opts.ClientIPLimit == 0 {
+		return true
+	}
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	if s.ipCount[ip] >= s.opts.ClientIPLimit {
+		return false
+	}
+	s.ipCount[ip]++
+	return true
+}
+
+func (s *Server) releaseIP(ip string) {
+	if s.opts.ClientIPLimit == 0 {
+		return
+	}
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	if s.ipCount[ip]--; s.ipCount[ip] <= 0 {
+		delete(s.ipCount, ip)
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// netConn is what a hijacked connection offers.
+type netConn = net.Conn
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

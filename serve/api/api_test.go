@@ -1,0 +1,498 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+var lay = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+
+// world is NATS with the EventStreams stream, written to as ingest writes
+// it, and any number of serve instances on loopback listeners.
+type world struct {
+	t   *testing.T
+	ns  string
+	js  jetstream.JetStream
+	cat *catalog.Catalog
+	mu  sync.Mutex
+	n   int
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
+		Name: lay.Stream, Subjects: lay.Subjects(), Storage: jetstream.FileStorage, AllowDirect: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	full, _ := catalog.Builtin(nil)
+	cat, _ := full.Narrow([]string{"mediawiki.recentchange", "mediawiki.page-create"})
+	return &world{t: t, ns: ns.ClientURL(), js: js, cat: cat}
+}
+
+// publish stores n events alternating recentchange and page-create and
+// wikis enwiki/dewiki; event i has data {"n":i} and Kafka time 1e12+i.
+func (w *world) publish(n int) {
+	w.t.Helper()
+	for range n {
+		w.mu.Lock()
+		i := w.n
+		w.n++
+		w.mu.Unlock()
+		stream := []string{"mediawiki_recentchange", "mediawiki_page-create"}[i%2]
+		wiki := []string{"enwiki", "dewiki"}[(i/2)%2]
+		m := &nats.Msg{Subject: lay.Subject(stream, wiki), Data: []byte(fmt.Sprintf(`{"n":%d}`, i)),
+			Header: nats.Header{layout.HeaderTimestamp: {strconv.FormatInt(1e12+int64(i), 10)}}}
+		if _, err := w.js.PublishMsg(context.Background(), m); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+type instance struct {
+	url string
+	srv *Server
+	hub *hub.Hub
+	reg *prometheus.Registry
+}
+
+// serve starts one serve instance (its own NATS connection and hub).
+func (w *world) serve(mod func(*Options)) *instance {
+	w.t.Helper()
+	nc, err := nats.Connect(w.ns)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := hub.New(js, hub.Options{Layout: lay, Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}, RingSize: 1024, Logger: log})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	opts := Options{Layout: lay, Catalog: w.cat, Heartbeat: 15 * time.Second, Retry: 2 * time.Second, Version: "test"}
+	if mod != nil {
+		mod(&opts)
+	}
+	reg := prometheus.NewRegistry()
+	srv, err := New(opts, h, log, reg)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	app := srv.App()
+	go app.Listener(ln)
+	w.t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = srv.Stop(sctx)
+		_ = app.ShutdownWithContext(sctx)
+		cancel()
+		<-done
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !h.Ready() {
+		if time.Now().After(deadline) {
+			w.t.Fatal("hub not ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return &instance{url: "http://" + ln.Addr().String(), srv: srv, hub: h, reg: reg}
+}
+
+// client is an SSE reader over net/http.
+type client struct {
+	resp *http.Response
+	r    *bufio.Reader
+}
+
+func get(t *testing.T, url string, header map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func open(t *testing.T, url string, header map[string]string) *client {
+	t.Helper()
+	resp := get(t, url, header)
+	if resp.StatusCode != 200 {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
+	}
+	return &client{resp: resp, r: bufio.NewReader(resp.Body)}
+}
+
+// frame reads one SSE block (up to a blank line), with a deadline.
+func (c *client) frame(t *testing.T) string {
+	t.Helper()
+	type res struct {
+		s   string
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		var b strings.Builder
+		for {
+			line, err := c.r.ReadString('\n')
+			b.WriteString(line)
+			if err != nil {
+				ch <- res{b.String(), err}
+				return
+			}
+			if line == "\n" {
+				ch <- res{b.String(), nil}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			t.Fatalf("reading a frame: %v (got %q)", r.err, r.s)
+		}
+		return r.s
+	case <-time.After(10 * time.Second):
+		t.Fatal("no frame within 10s")
+		return ""
+	}
+}
+
+// event reads frames until a message event, returning its id and data.
+func (c *client) event(t *testing.T) (id, data string) {
+	t.Helper()
+	for {
+		f := c.frame(t)
+		if !strings.HasPrefix(f, "event: message\n") {
+			continue
+		}
+		for _, line := range strings.Split(f, "\n") {
+			if v, ok := strings.CutPrefix(line, "id: "); ok {
+				id = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				data = v
+			}
+		}
+		return id, data
+	}
+}
+
+func n(t *testing.T, data string) int {
+	var v struct{ N int }
+	if err := json.Unmarshal([]byte(data), &v); err != nil {
+		t.Fatalf("data %q: %v", data, err)
+	}
+	return v.N
+}
+
+func TestGoldenSSE(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(nil)
+	c := open(t, a.url+"/v2/stream/recentchange,page-create", map[string]string{"Accept": "text/event-stream"})
+	h := c.resp.Header
+	for k, want := range map[string]string{
+		"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
+		"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+	if !strings.Contains(h.Get("Access-Control-Allow-Headers"), "last-event-id") {
+		t.Errorf("CORS allow-headers lacks last-event-id: %q", h.Get("Access-Control-Allow-Headers"))
+	}
+	if got := c.frame(t); got != ":ok\n\n" {
+		t.Fatalf("first bytes %q", got)
+	}
+	if got := c.frame(t); got != "retry: 2000\n\n" {
+		t.Fatalf("retry block %q", got)
+	}
+	w.publish(3)
+	epoch := a.hub.Epoch()
+	for i := range 3 {
+		want := fmt.Sprintf("event: message\nid: [{\"seq\":%d,\"timestamp\":%d,\"epoch\":%q}]\ndata: {\"n\":%d}\n\n", i+1, 1e12+int64(i)+1, epoch, i)
+		if got := c.frame(t); got != want {
+			t.Fatalf("frame %d\n got %q\nwant %q", i, got, want)
+		}
+	}
+}
+
+func TestNDJSON(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(nil)
+	resp := get(t, a.url+"/v2/stream/recentchange", map[string]string{"Accept": "application/json"})
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Fatalf("content type %q", ct)
+	}
+	r := bufio.NewReader(resp.Body)
+	first, _ := r.ReadString('\n')
+	if first != "\n" {
+		t.Fatalf("first line %q, want a blank line", first)
+	}
+	w.publish(4)
+	for _, want := range []string{`{"n":0}` + "\n", `{"n":2}` + "\n"} {
+		line, err := r.ReadString('\n')
+		if err != nil || line != want {
+			t.Fatalf("line %q, %v; want %q", line, err, want)
+		}
+	}
+}
+
+// TestResumeOnAnotherInstance reads K events from one serve instance, then
+// resumes with the last id on a second one: the next event is K+1.
+func TestResumeOnAnotherInstance(t *testing.T) {
+	w := newWorld(t)
+	a, b := w.serve(nil), w.serve(nil)
+	for _, tc := range []struct {
+		name, path string
+		step       int // events of the request are every step-th
+	}{{"one stream", "/v2/stream/recentchange", 2}, {"two streams", "/v2/stream/recentchange,page-create", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := open(t, a.url+tc.path, nil)
+			base := w.n
+			w.publish(40)
+			var lastID string
+			first := -1
+			for k := 0; k < 10; k++ {
+				id, data := c.event(t)
+				got := n(t, data)
+				if first < 0 {
+					first = got
+				}
+				if want := first + k*tc.step; got != want {
+					t.Fatalf("event %d is %d, want %d", k, got, want)
+				}
+				lastID = id
+			}
+			c.resp.Body.Close()
+			c2 := open(t, b.url+tc.path, map[string]string{"Last-Event-ID": lastID})
+			_, data := c2.event(t)
+			if got, want := n(t, data), first+10*tc.step; got != want {
+				t.Fatalf("after resuming on the other instance: event %d, want %d", got, want)
+			}
+			_ = base
+		})
+	}
+}
+
+func TestStartPositions(t *testing.T) {
+	w := newWorld(t)
+	w.publish(100)
+	a := w.serve(nil)
+	tests := []struct {
+		name   string
+		query  string
+		header map[string]string
+		want   int // first event n
+	}{
+		{"seq", "?seq=11", nil, 10},
+		{"since ms", "?since=1000000000050", nil, 50},
+		{"since ISO", "?since=2001-09-09T01:46:40.060Z", nil, 60},
+		{"Last-Event-ID wins over seq and since", "?seq=5&since=1000000000050", map[string]string{"Last-Event-ID": `[{"seq":30,"timestamp":1,"epoch":"EPOCH"}]`}, 30},
+		{"id of another epoch resumes by time", "", map[string]string{"Last-Event-ID": `[{"seq":1,"timestamp":1000000000071,"epoch":"other"}]`}, 70},
+		{"EventStreams id", "", map[string]string{"Last-Event-ID": `[{"topic":"eqiad.mediawiki.recentchange","partition":0,"timestamp":1000000000081},{"topic":"codfw.mediawiki.recentchange","partition":0,"offset":-1}]`}, 80},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{}
+			for k, v := range tt.header {
+				h[k] = strings.ReplaceAll(v, "EPOCH", a.hub.Epoch())
+			}
+			c := open(t, a.url+"/v2/stream/recentchange,page-create"+tt.query, h)
+			_, data := c.event(t)
+			if got := n(t, data); got != tt.want {
+				t.Fatalf("first event %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	w := newWorld(t)
+	w.publish(5)
+	a := w.serve(nil)
+	limited := w.serve(func(o *Options) { o.ClientIPLimit = 1; o.TrustClientIPHeader = true })
+	tests := []struct {
+		name   string
+		base   *instance
+		path   string
+		header map[string]string
+		status int
+		typ    string
+		detail string
+	}{
+		{"unknown stream", a, "/v2/stream/recentchange,nope", nil, 400, "not_found", "Invalid streams: nope"},
+		{"empty stream name", a, "/v2/stream/recentchange,", nil, 400, "not_found", "Invalid streams: (empty name)"},
+		{"too many streams", a, "/v2/stream/" + strings.Repeat("recentchange,", 40) + "recentchange", nil, 400, "bad_request", "At most 32 streams"},
+		{"bad since", a, "/v2/stream/recentchange?since=yesterday", nil, 400, "invalid_timestamp", "since timestamp is not a UTC milliseconds unix epoch and was not parseable: 'yesterday'"},
+		{"bad Last-Event-ID", a, "/v2/stream/recentchange", map[string]string{"Last-Event-ID": `{nope`}, 400, "invalid_last_event_id", ""},
+		{"Last-Event-ID beyond the end", a, "/v2/stream/recentchange", map[string]string{"Last-Event-ID": `[{"seq":999,"timestamp":1,"epoch":"EPOCH"}]`}, 400, "invalid_last_event_id", "beyond the end"},
+		{"bad seq", a, "/v2/stream/recentchange?seq=abc", nil, 400, "invalid_seq", ""},
+		{"seq beyond the end", a, "/v2/stream/recentchange?seq=1000", nil, 400, "invalid_seq", "beyond the end"},
+		{"unknown parameter", a, "/v2/stream/recentchange?foo=1", nil, 400, "bad_request", "Unknown query parameters: foo"},
+		{"bad wiki", a, "/v2/stream/recentchange?wiki=en.wiki", nil, 400, "bad_request", "is not a wiki id"},
+		{"unknown route", a, "/v3/nothing", nil, 404, "not_found", "No route for GET /v3/nothing"},
+		{"no client IP", limited, "/v2/stream/recentchange", nil, 400, "bad_request", "X-Client-IP is a required request header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]string{}
+			for k, v := range tt.header {
+				h[k] = strings.ReplaceAll(v, "EPOCH", tt.base.hub.Epoch())
+			}
+			resp := get(t, tt.base.url+tt.path, h)
+			var body errorBody
+			raw, _ := io.ReadAll(resp.Body)
+			if err := json.Unmarshal(raw, &body); err != nil {
+				t.Fatalf("body %q is not the JSON error shape: %v", raw, err)
+			}
+			if resp.StatusCode != tt.status || body.Status != tt.status || body.Type != tt.typ || !strings.Contains(body.Detail, tt.detail) ||
+				body.Method != "GET" || body.URI == "" || body.Title == "" {
+				t.Errorf("%d %s", resp.StatusCode, raw)
+			}
+			if strings.Contains(string(raw), "eqiad.") || strings.Contains(string(raw), "eventstreams.") {
+				t.Errorf("error leaks topics or subjects: %s", raw)
+			}
+		})
+	}
+	t.Run("per-IP limit", func(t *testing.T) {
+		open(t, limited.url+"/v2/stream/recentchange", map[string]string{"X-Client-IP": "192.0.2.1"})
+		resp := get(t, limited.url+"/v2/stream/recentchange", map[string]string{"X-Client-IP": "192.0.2.1"})
+		raw, _ := io.ReadAll(resp.Body)
+		want := `{"status":429,"type":"too_many_requests","title":"Too Many Concurrent Connections From Your Client IP","detail":"Your HTTP client is likely opening too many concurrent connections.","method":"GET","uri":"/v2/stream/recentchange"}`
+		if resp.StatusCode != 429 || string(raw) != want {
+			t.Errorf("%d %s", resp.StatusCode, raw)
+		}
+		open(t, limited.url+"/v2/stream/recentchange", map[string]string{"X-Client-IP": "192.0.2.2"})
+	})
+}
+
+func TestHeartbeatMaxDurationAndStop(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(func(o *Options) { o.Heartbeat = 200 * time.Millisecond; o.MaxDuration = 1500 * time.Millisecond })
+	c := open(t, a.url+"/v2/stream/recentchange", nil)
+	c.frame(t) // :ok
+	c.frame(t) // retry
+	if got := c.frame(t); got != ":\n\n" {
+		t.Fatalf("heartbeat %q", got)
+	}
+	w.publish(2)
+	id, _ := c.event(t)
+	// The maximum duration ends the stream cleanly: EOF after the last chunk.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := c.r.ReadString('\n')
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("stream ended with %v, want a clean end", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stream did not end at its maximum duration")
+		}
+	}
+	// The client resumes with its id and loses nothing.
+	w.publish(2)
+	c2 := open(t, a.url+"/v2/stream/recentchange", map[string]string{"Last-Event-ID": id})
+	if _, data := c2.event(t); n(t, data) != 2 {
+		t.Fatalf("resumed at %s, want event 2", data)
+	}
+	// Stop ends open streams cleanly and refuses new ones.
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- a.srv.Stop(ctx)
+	}()
+	if err := <-stopped; err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := io.ReadAll(c2.r); err != nil {
+		t.Fatalf("stream ended with %v at shutdown, want a clean end", err)
+	}
+	resp := get(t, a.url+"/v2/stream/recentchange", nil)
+	if resp.StatusCode != 503 {
+		t.Errorf("a stream request during shutdown got %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestOtherRoutes(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(nil)
+	tests := []struct {
+		path, contains string
+		status         int
+	}{
+		{"/v2/streams", `"name":"mediawiki.recentchange","aliases":["recentchange"]`, 200},
+		{"/healthz", `"ok"`, 200},
+		{"/readyz", `"ready"`, 200},
+		{"/_info", `"name":"eventstreams"`, 200},
+		{"/_info/version", `"version":"test"`, 200},
+		{"/robots.txt", "User-agent: *\nDisallow: /\n", 200},
+		{"/metrics", "eventstreams_reader_open_seconds", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp := get(t, a.url+tt.path, nil)
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !strings.Contains(string(raw), tt.contains) {
+				t.Errorf("%d %s", resp.StatusCode, raw)
+			}
+		})
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(a.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/v2/streams" {
+		t.Errorf("/ → %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

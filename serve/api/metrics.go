@@ -1,0 +1,47 @@
+package api
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are serve's Prometheus series (DESIGN §4). Stream labels are
+// canonical names of allowed streams; disconnect reasons are a fixed set.
+type metrics struct {
+	connected   *prometheus.GaugeVec   // stream
+	connections *prometheus.CounterVec // streams (sorted, comma-joined)
+	events      prometheus.Counter
+	bytes       prometheus.Counter
+	disconnects *prometheus.CounterVec // reason
+	openSeconds prometheus.Histogram   // time to open a reader (catch-up consumer creation included)
+}
+
+// Disconnect reasons.
+const (
+	reasonClient      = "client_gone"
+	reasonMaxDuration = "max_duration"
+	reasonShutdown    = "shutdown"
+	reasonTooSlow     = "too_slow"
+	reasonFeedFailed  = "feed_failed"
+)
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	const ns = "eventstreams"
+	m := &metrics{
+		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "connected_clients",
+			Help: "Clients connected, per requested stream."}, []string{"stream"}),
+		connections: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "client_connections_total",
+			Help: "Stream connections accepted, per combination of streams."}, []string{"streams"}),
+		events: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "events_sent_total",
+			Help: "Events written to clients."}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "bytes_sent_total",
+			Help: "Body bytes written to stream clients."}),
+		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "disconnects_total",
+			Help: "Streams ended, by reason."}, []string{"reason"}),
+		openSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "reader_open_seconds",
+			Help: "Time to open a client's reader, including its catch-up consumer.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+	}
+	for _, c := range []prometheus.Collector{m.connected, m.connections, m.events, m.bytes, m.disconnects, m.openSeconds} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,386 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/sse"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/position"
+)
+
+// queryParams are the query parameters a stream request may carry.
+var queryParams = []string{"since", "seq", "wiki"}
+
+// pollBatch is how many events a stream loop takes from its reader at once.
+const pollBatch = 64
+
+// stream validates a stream request, in EventStreams' order (reference
+// §2.6: client IP limit, stream names, since, then the resume position),
+// opens the client's reader, and hands the connection to the stream loop.
+func (s *Server) stream(c *fiber.Ctx) error {
+	select {
+	case <-s.stopping:
+		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "This server is shutting down; retry.")
+	default:
+	}
+	ip := s.clientIP(c)
+	if s.opts.ClientIPLimit > 0 {
+		if ip == "" {
+			return s.fail(c, fiber.StatusBadRequest, "bad_request", "Missing Required X-Client-IP Header", "X-Client-IP is a required request header")
+		}
+		if !s.acquireIP(ip) {
+			return s.fail(c, fiber.StatusTooManyRequests, "too_many_requests", "Too Many Concurrent Connections From Your Client IP",
+				"Your HTTP client is likely opening too many concurrent connections.")
+		}
+	}
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			s.releaseIP(ip)
+		}
+	}()
+
+	streams, bad := s.resolveStreams(c.Params("streams"))
+	if bad != nil {
+		return bad(c)
+	}
+	var unknown []string
+	c.Request().URI().QueryArgs().VisitAll(func(k, _ []byte) {
+		if !slices.Contains(queryParams, string(k)) && len(unknown) < 5 {
+			unknown = append(unknown, clip(string(k), 64))
+		}
+	})
+	if len(unknown) > 0 {
+		return s.fail(c, fiber.StatusBadRequest, "bad_request", "Unknown Query Parameter",
+			"Unknown query parameters: "+strings.Join(unknown, ", ")+" (known: "+strings.Join(queryParams, ", ")+")")
+	}
+	filter, bad := s.filter(streams, c.Query("wiki"))
+	if bad != nil {
+		return bad(c)
+	}
+
+	start, bad := s.start(c, streams)
+	if bad != nil {
+		return bad(c)
+	}
+
+	opened := time.Now()
+	reader, err := s.hub.Open(c.UserContext(), filter, start)
+	s.metrics.openSeconds.Observe(time.Since(opened).Seconds())
+	if err != nil {
+		if errors.Is(err, hub.ErrNotReady) {
+			return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "The live feed is starting; retry shortly.")
+		}
+		s.log.Error("opening a reader failed", slog.String("error", err.Error()))
+		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "The event store is not reachable; retry shortly.")
+	}
+
+	names := make([]string, len(streams))
+	for i, st := range streams {
+		names[i] = st.Name
+	}
+	st := &streamState{
+		reader: reader, ip: ip, names: names,
+		ndjson:   strings.HasPrefix(c.Get(fiber.HeaderAccept), "application/json"),
+		noAccept: c.Get(fiber.HeaderAccept) == "",
+	}
+	handedOver = true
+	s.streams.Add(1)
+	c.Context().HijackSetNoResponse(true)
+	c.Context().Hijack(func(conn net.Conn) { s.run(conn, st) })
+	return nil
+}
+
+// resolveStreams maps the {streams} path element to allowed streams.
+func (s *Server) resolveStreams(raw string) ([]*catalog.Stream, func(*fiber.Ctx) error) {
+	if dec, err := url.PathUnescape(raw); err == nil {
+		raw = dec
+	}
+	names := strings.Split(raw, ",")
+	if len(names) > s.opts.MaxStreams {
+		return nil, func(c *fiber.Ctx) error {
+			return s.fail(c, fiber.StatusBadRequest, "bad_request", "Too Many Streams",
+				fmt.Sprintf("At most %d streams may be requested at once; %d were.", s.opts.MaxStreams, len(names)))
+		}
+	}
+	streams, err := s.opts.Catalog.Resolve(names)
+	var unknown *catalog.UnknownStreamsError
+	if errors.As(err, &unknown) {
+		shown := make([]string, len(unknown.Names))
+		for i, n := range unknown.Names {
+			shown[i] = clip(n, 100)
+			if n == "" {
+				shown[i] = "(empty name)"
+			}
+		}
+		return nil, func(c *fiber.Ctx) error {
+			return s.fail(c, fiber.StatusBadRequest, "not_found", "Stream Not Found", "Invalid streams: "+strings.Join(shown, ","))
+		}
+	}
+	return streams, nil
+}
+
+// filter builds the reader's filter: the streams, and the wikis of ?wiki=.
+func (s *Server) filter(streams []*catalog.Stream, wikis string) (hub.Filter, func(*fiber.Ctx) error) {
+	var f hub.Filter
+	for _, st := range streams {
+		f.Streams = append(f.Streams, layout.StreamToken(st.Name))
+	}
+	if wikis == "" {
+		return f, nil
+	}
+	for _, w := range strings.Split(wikis, ",") {
+		w = strings.TrimSpace(w)
+		if w == "" || len(w) > 64 || layout.WikiToken(w) != w {
+			return f, func(c *fiber.Ctx) error {
+				return s.fail(c, fiber.StatusBadRequest, "bad_request", "Invalid Wiki Filter",
+					fmt.Sprintf("wiki: %q is not a wiki id (letters, digits, '-' and '_', at most 64)", clip(w, 64)))
+			}
+		}
+		if !slices.Contains(f.Wikis, w) {
+			f.Wikis = append(f.Wikis, w)
+		}
+	}
+	if len(f.Wikis) > s.opts.MaxWikis {
+		return f, func(c *fiber.Ctx) error {
+			return s.fail(c, fiber.StatusBadRequest, "bad_request", "Invalid Wiki Filter",
+				fmt.Sprintf("wiki: at most %d wikis may be given", s.opts.MaxWikis))
+		}
+	}
+	return f, nil
+}
+
+// start resolves where the client begins, in this precedence:
+// Last-Event-ID, then ?seq, then ?since, else new events only. since is
+// validated even when Last-Event-ID wins, as EventStreams does.
+func (s *Server) start(c *fiber.Ctx, streams []*catalog.Stream) (hub.Start, func(*fiber.Ctx) error) {
+	badRequest := func(typ, title, detail string) func(*fiber.Ctx) error {
+		return func(c *fiber.Ctx) error { return s.fail(c, fiber.StatusBadRequest, typ, title, detail) }
+	}
+	var since int64
+	hasSince := false
+	if raw := c.Query("since"); raw != "" {
+		ms, err := position.ParseSince(raw)
+		if err != nil {
+			return hub.Start{}, badRequest("invalid_timestamp", "Invalid timestamp", err.Error())
+		}
+		since, hasSince = ms, true
+	}
+
+	if h := string(c.Request().Header.Peek("Last-Event-ID")); h != "" {
+		r, err := position.ParseLastEventID(h)
+		if err != nil {
+			return hub.Start{}, badRequest("invalid_last_event_id", "Invalid Last-Event-ID", err.Error())
+		}
+		switch r.Kind {
+		case position.KindID:
+			if r.ID.Epoch == s.hub.Epoch() {
+				if s.beyondEnd(c.UserContext(), r.ID.Seq) {
+					return hub.Start{}, badRequest("invalid_last_event_id", "Invalid Last-Event-ID",
+						fmt.Sprintf("Last-Event-ID names sequence %d, which is beyond the end of the stream", r.ID.Seq))
+				}
+				return hub.Start{After: r.ID.Seq}, nil
+			}
+			ms, _ := r.EarliestTimestamp(nil) // another stream instance: resume by time
+			return hub.Start{BySince: true, Since: ms}, nil
+		case position.KindKafka:
+			topics := map[string]bool{}
+			for _, st := range streams {
+				for _, t := range st.Topics {
+					topics[t] = true
+				}
+			}
+			if ms, ok := r.EarliestTimestamp(func(t string) bool { return topics[t] }); ok {
+				return hub.Start{BySince: true, Since: ms}, nil
+			}
+			return hub.Start{Head: true}, nil
+		}
+	}
+	if raw := c.Query("seq"); raw != "" {
+		seq, err := position.ParseSeq(raw)
+		if err != nil {
+			return hub.Start{}, badRequest("invalid_seq", "Invalid seq", err.Error())
+		}
+		if s.beyondEnd(c.UserContext(), seq-1) {
+			return hub.Start{}, badRequest("invalid_seq", "Invalid seq",
+				fmt.Sprintf("seq %d is beyond the end of the stream", seq))
+		}
+		return hub.Start{After: seq - 1}, nil
+	}
+	if hasSince {
+		return hub.Start{BySince: true, Since: since}, nil
+	}
+	return hub.Start{Head: true}, nil
+}
+
+// beyondEnd reports whether seq is past the stream's last sequence. The
+// live feed's last is usually enough; only a seq beyond it (an id from a
+// replica slightly ahead) costs a stream lookup.
+func (s *Server) beyondEnd(ctx context.Context, seq uint64) bool {
+	if seq <= s.hub.Last() {
+		return false
+	}
+	st, err := s.hub.Stream(ctx)
+	if err != nil {
+		return false
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return false
+	}
+	return seq > info.State.LastSeq
+}
+
+// streamState is what the stream loop needs from the request.
+type streamState struct {
+	reader   *hub.Reader
+	ip       string
+	names    []string
+	ndjson   bool
+	noAccept bool
+}
+
+// run is the stream loop of one client, on its hijacked connection. It
+// selects on four things: the next events, a heartbeat due, the maximum
+// duration, and the server stopping; a client that left is noticed when a
+// write fails.
+func (s *Server) run(conn net.Conn, st *streamState) {
+	defer s.streams.Done()
+	defer s.releaseIP(st.ip)
+	defer st.reader.Close()
+	for _, n := range st.names {
+		s.metrics.connected.WithLabelValues(n).Inc()
+		defer s.metrics.connected.WithLabelValues(n).Dec()
+	}
+	sorted := slices.Clone(st.names)
+	slices.Sort(sorted)
+	s.metrics.connections.WithLabelValues(strings.Join(sorted, ",")).Inc()
+
+	w := sse.New(conn, s.opts.WriteTimeout)
+	reason := s.loop(w, st)
+	s.metrics.disconnects.WithLabelValues(reason).Inc()
+	s.metrics.bytes.Add(float64(w.Written()))
+	_ = w.Close()
+}
+
+func (s *Server) loop(w *sse.Conn, st *streamState) string {
+	contentType := "text/event-stream; charset=utf-8"
+	switch {
+	case st.ndjson:
+		contentType = "application/json; charset=utf-8"
+	case st.noAccept:
+		contentType = "text/event-stream"
+	}
+	headers := append([][2]string{
+		{"Content-Type", contentType},
+		{"Cache-Control", "no-cache"},
+		{"Connection", "keep-alive"},
+	}, securityHeaders...)
+	if w.WriteHeader(200, "OK", headers) != nil {
+		return reasonClient
+	}
+	if st.ndjson {
+		_ = w.AppendString("\n")
+	} else {
+		_ = w.AppendString(":ok\n\n")
+		_ = w.AppendString("retry: " + itoa(s.opts.Retry.Milliseconds()) + "\n\n")
+	}
+	if w.Flush() != nil {
+		return reasonClient
+	}
+
+	heartbeat := time.NewTimer(s.opts.Heartbeat)
+	defer heartbeat.Stop()
+	var maxDuration <-chan time.Time
+	if s.opts.MaxDuration > 0 {
+		t := time.NewTimer(s.opts.MaxDuration)
+		defer t.Stop()
+		maxDuration = t.C
+	}
+	buf := make([]*hub.Event, 0, pollBatch)
+	ctx := context.Background()
+	for {
+		evs, err := st.reader.Poll(ctx, buf[:0], pollBatch)
+		if len(evs) > 0 {
+			for _, e := range evs {
+				var werr error
+				if st.ndjson {
+					werr = w.Append(e.Data())
+					if werr == nil {
+						werr = w.AppendString("\n")
+					}
+				} else {
+					werr = w.Append(e.Frame)
+				}
+				if werr != nil {
+					return reasonClient
+				}
+			}
+			if w.Flush() != nil {
+				return reasonClient
+			}
+			s.metrics.events.Add(float64(len(evs)))
+			heartbeat.Reset(s.opts.Heartbeat)
+		}
+		switch {
+		case errors.Is(err, hub.ErrTooSlow):
+			return reasonTooSlow
+		case err != nil:
+			s.writeError(w, st, err)
+			return reasonFeedFailed
+		}
+		// Leave promptly when asked, even while events keep coming.
+		select {
+		case <-s.stopping:
+			return reasonShutdown
+		case <-maxDuration:
+			return reasonMaxDuration
+		default:
+		}
+		if len(evs) > 0 || st.reader.Wait() == nil {
+			continue
+		}
+		select {
+		case <-st.reader.Wait():
+		case <-heartbeat.C:
+			if st.ndjson {
+				_ = w.AppendString("\n")
+			} else {
+				_ = w.AppendString(":\n\n")
+			}
+			if w.Flush() != nil {
+				return reasonClient
+			}
+			heartbeat.Reset(s.opts.Heartbeat)
+		case <-maxDuration:
+			return reasonMaxDuration
+		case <-s.stopping:
+			return reasonShutdown
+		}
+	}
+}
+
+// writeError sends EventStreams' error event (reference §2.9) before the
+// stream ends: clients then reconnect with their last id.
+func (s *Server) writeError(w *sse.Conn, st *streamState, err error) {
+	s.log.Warn("stream ended by an error", slog.String("error", err.Error()))
+	body := `{"message":"The event feed was interrupted; reconnect to resume.","name":"FeedError","status":503}`
+	if st.ndjson {
+		_ = w.AppendString(body + "\n")
+	} else {
+		_ = w.AppendString("event: error\ndata: " + body + "\n\n")
+	}
+	_ = w.Flush()
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
+)
+
+// config is serve's environment (DESIGN §5); the README's table lists the
+// same variables and defaults.
+type config struct {
+	settings.Common
+
+	Addr                string        `envconfig:"SERVE_ADDR" default:":8092"`
+	Heartbeat           time.Duration `envconfig:"SERVE_HEARTBEAT" default:"15s"`
+	MaxDuration         time.Duration `envconfig:"SERVE_MAX_CONNECTION_DURATION" default:"15m"`
+	Retry               time.Duration `envconfig:"SERVE_RETRY" default:"2s"`
+	ClientIPLimit       int           `envconfig:"SERVE_CLIENT_IP_CONNECTION_LIMIT" default:"0"`
+	TrustClientIPHeader bool          `envconfig:"SERVE_TRUST_CLIENT_IP_HEADER" default:"false"`
+	RingSize            int           `envconfig:"SERVE_RING_SIZE" default:"65536"`
+	WriteTimeout        time.Duration `envconfig:"SERVE_WRITE_TIMEOUT" default:"10s"`
+	ShutdownTimeout     time.Duration `envconfig:"SERVE_SHUTDOWN_TIMEOUT" default:"10s"`
+	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info"`
+}
+
+func (c *config) validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	checks := []struct {
+		name string
+		bad  bool
+		msg  string
+	}{
+		{"SERVE_ADDR", c.Addr == "", "must not be empty"},
+		{"SERVE_HEARTBEAT", c.Heartbeat < 100*time.Millisecond || c.Heartbeat > 10*time.Minute, "must be between 100ms and 10m"},
+		{"SERVE_MAX_CONNECTION_DURATION", c.MaxDuration < 0, "must not be negative (0: no limit)"},
+		{"SERVE_RETRY", c.Retry < 100*time.Millisecond || c.Retry > time.Hour, "must be between 100ms and 1h"},
+		{"SERVE_CLIENT_IP_CONNECTION_LIMIT", c.ClientIPLimit < 0, "must not be negative (0: no limit)"},
+		{"SERVE_RING_SIZE", c.RingSize < 16 || c.RingSize > 1<<24, "must be between 16 and 16777216"},
+		{"SERVE_WRITE_TIMEOUT", c.WriteTimeout < 100*time.Millisecond, "must be at least 100ms"},
+		{"SERVE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, "must be positive"},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return &settings.VarError{Var: ch.name, Err: errors.New(ch.msg)}
+		}
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return &settings.VarError{Var: "LOG_LEVEL", Err: err}
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// LogValue is the configuration as logged at start.
+func (c config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Any("common", c.Common),
+		slog.String("SERVE_ADDR", c.Addr),
+		slog.Duration("SERVE_HEARTBEAT", c.Heartbeat),
+		slog.Duration("SERVE_MAX_CONNECTION_DURATION", c.MaxDuration),
+		slog.Duration("SERVE_RETRY", c.Retry),
+		slog.Int("SERVE_CLIENT_IP_CONNECTION_LIMIT", c.ClientIPLimit),
+		slog.Bool("SERVE_TRUST_CLIENT_IP_HEADER", c.TrustClientIPHeader),
+		slog.Int("SERVE_RING_SIZE", c.RingSize),
+		slog.Duration("SERVE_WRITE_TIMEOUT", c.WriteTimeout),
+		slog.Duration("SERVE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout),
+		slog.String("LOG_LEVEL", c.LogLevel),
+	)
+}

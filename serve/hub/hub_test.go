@@ -1,0 +1,277 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+var lay = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+
+// world is a NATS server with the EventStreams stream, written to the way
+// ingest writes it (subjects and the timestamp header), and a running Hub.
+type world struct {
+	t   *testing.T
+	js  jetstream.JetStream
+	hub *Hub
+	mu  sync.Mutex
+	n   int // events published
+}
+
+func newWorld(t *testing.T, ringSize int) *world {
+	t.Helper()
+	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
+		Name: lay.Stream, Subjects: lay.Subjects(), Storage: jetstream.FileStorage, AllowDirect: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(js, Options{Layout: lay, Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"},
+		RingSize: ringSize, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	w := &world{t: t, js: js, hub: h}
+	waitUntil(t, h.Ready)
+	return w
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// publish stores n events, alternating streams and wikis; event i has
+// Kafka timestamp 1e12+i and data {"n":i}. It also stores a dead letter
+// every 7 events, which no reader must see.
+func (w *world) publish(n int) {
+	w.t.Helper()
+	ctx := context.Background()
+	for range n {
+		w.mu.Lock()
+		i := w.n
+		w.n++
+		w.mu.Unlock()
+		streams := []string{"mediawiki_recentchange", "mediawiki_page-create"}
+		wikis := []string{"enwiki", "dewiki", "_"}
+		m := &nats.Msg{
+			Subject: lay.Subject(streams[i%2], wikis[i%3]),
+			Data:    []byte(fmt.Sprintf(`{"n":%d}`, i)),
+			Header:  nats.Header{layout.HeaderTimestamp: {strconv.FormatInt(1e12+int64(i), 10)}},
+		}
+		if _, err := w.js.PublishMsg(ctx, m); err != nil {
+			w.t.Fatal(err)
+		}
+		if i%7 == 0 {
+			if _, err := w.js.Publish(ctx, lay.DeadLetterSubject("mediawiki_recentchange"), []byte("bad")); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+	}
+}
+
+// readN reads n events from r, polling and waiting as the SSE loop does.
+func readN(t *testing.T, r *Reader, n int) []*Event {
+	t.Helper()
+	var got []*Event
+	deadline := time.After(20 * time.Second)
+	for len(got) < n {
+		evs, err := r.Poll(context.Background(), nil, 100)
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(got), err)
+		}
+		got = append(got, evs...)
+		if len(evs) > 0 || r.Wait() == nil {
+			continue
+		}
+		select {
+		case <-r.Wait():
+		case <-deadline:
+			t.Fatalf("read %d events of %d", len(got), n)
+		}
+	}
+	return got
+}
+
+func TestLiveFeedFramesOnce(t *testing.T) {
+	w := newWorld(t, 1024)
+	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, Start{Head: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.publish(20)
+	got := readN(t, r, 20)
+	epoch := w.hub.Epoch()
+	for i, e := range got {
+		want := fmt.Sprintf("event: message\nid: [{\"seq\":%d,\"timestamp\":%d,\"epoch\":%q}]\ndata: {\"n\":%d}\n\n", e.Seq, 1e12+int64(i)+1, epoch, i)
+		if string(e.Frame) != want {
+			t.Fatalf("event %d frame\n%q\nwant\n%q", i, e.Frame, want)
+		}
+		if string(e.Data()) != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("event %d data %q", i, e.Data())
+		}
+	}
+	// A second reader at the head gets the very same frames (framed once).
+	r2, _ := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange"}}, Start{After: got[9].Seq})
+	more := readN(t, r2, 5)
+	for _, e := range more {
+		found := false
+		for _, g := range got {
+			if g == e {
+				found = true
+			}
+		}
+		if !found || e.Stream != "mediawiki_recentchange" {
+			t.Errorf("seq %d: not the shared event of the ring, or wrong stream %s", e.Seq, e.Stream)
+		}
+	}
+}
+
+// TestCatchUpHandsOverExactly starts readers behind the ring while events
+// keep arriving, with and without filters, and checks each gets every
+// matching event once, in order, and leaves no consumer behind.
+func TestCatchUpHandsOverExactly(t *testing.T) {
+	w := newWorld(t, 64)
+	w.publish(300) // before the hub's feed: only catch-up can read these
+	tests := []struct {
+		name   string
+		filter Filter
+		match  func(i int) bool
+	}{
+		{"all", Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, func(int) bool { return true }},
+		{"one stream", Filter{Streams: []string{"mediawiki_page-create"}}, func(i int) bool { return i%2 == 1 }},
+		{"stream and wiki", Filter{Streams: []string{"mediawiki_recentchange"}, Wikis: []string{"dewiki"}}, func(i int) bool { return i%2 == 0 && i%3 == 1 }},
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.publish(300) }() // while the readers catch up
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := w.hub.Open(context.Background(), tt.filter, Start{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			want := 0
+			for i := range 600 {
+				if tt.match(i) {
+					want++
+				}
+			}
+			got := readN(t, r, want)
+			next := 0
+			for _, e := range got {
+				var n int
+				fmt.Sscanf(string(e.Data()), `{"n":%d}`, &n)
+				for next < 600 && !tt.match(next) {
+					next++
+				}
+				if n != next {
+					t.Fatalf("got event %d, want %d (gap or duplicate at the hand-over)", n, next)
+				}
+				next++
+			}
+			if r.catchUp != nil {
+				t.Error("the reader never moved to the ring")
+			}
+		})
+	}
+	wg.Wait()
+	s, _ := w.hub.Stream(context.Background())
+	info, _ := s.Info(context.Background())
+	if info.State.Consumers != 1 {
+		t.Errorf("%d consumers on the stream, want only the live feed's", info.State.Consumers)
+	}
+}
+
+func TestSlowReaderFallsOut(t *testing.T) {
+	w := newWorld(t, 16)
+	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange"}}, Start{Head: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.publish(100)
+	waitUntil(t, func() bool { _, _, c, _ := w.hub.snapshot(); return c > 0 })
+	if _, err := r.Poll(context.Background(), nil, 10); err != ErrTooSlow {
+		t.Fatalf("Poll = %v, want ErrTooSlow", err)
+	}
+}
+
+func TestDeletedStreamFailsReaders(t *testing.T) {
+	w := newWorld(t, 64)
+	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange"}}, Start{Head: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.publish(4)
+	readN(t, r, 2)
+	if err := w.js.DeleteStream(context.Background(), lay.Stream); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(20 * time.Second)
+	for {
+		_, err := r.Poll(context.Background(), nil, 10)
+		if err == ErrFeedFailed {
+			return
+		}
+		if err != nil {
+			t.Fatalf("Poll = %v, want ErrFeedFailed", err)
+		}
+		select {
+		case <-r.Wait():
+		case <-deadline:
+			t.Fatal("the reader was not told that the feed failed")
+		}
+	}
+}
+
+// TestSinceSelectsByKafkaTime: the events were stored just now, but carry
+// Kafka timestamps of 2001 (a backlog ingested at once): since selects by
+// the Kafka timestamp, not by when JetStream stored them.
+func TestSinceSelectsByKafkaTime(t *testing.T) {
+	w := newWorld(t, 64)
+	w.publish(300)
+	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, Start{BySince: true, Since: 1e12 + 250})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w.publish(10)
+	got := readN(t, r, 60)
+	for i, e := range got {
+		if want := fmt.Sprintf(`{"n":%d}`, 250+i); string(e.Data()) != want {
+			t.Fatalf("event %d: %s, want %s", i, e.Data(), want)
+		}
+	}
+}
