@@ -16,6 +16,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -70,6 +71,8 @@ type Server struct {
 
 	ipMu    sync.Mutex
 	ipCount map[string]int
+
+	spec []byte // the OpenAPI document, built once
 }
 
 // New builds a Server; its metrics are registered in reg, which /metrics
@@ -94,8 +97,12 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 	if err != nil {
 		return nil, err
 	}
-	return &Server{opts: opts, hub: h, log: log, metrics: m, reg: reg,
-		stopping: make(chan struct{}), ipCount: map[string]int{}}, nil
+	srv := &Server{opts: opts, hub: h, log: log, metrics: m, reg: reg,
+		stopping: make(chan struct{}), ipCount: map[string]int{}}
+	if srv.spec, err = srv.buildSpec(); err != nil {
+		return nil, fmt.Errorf("api: spec: %w", err)
+	}
+	return srv, nil
 }
 
 // App returns the Fiber application with every route.
@@ -122,7 +129,14 @@ func (s *Server) App() *fiber.App {
 		c.Set(fiber.HeaderContentType, "text/plain")
 		return c.SendString("User-agent: *\nDisallow: /\n")
 	})
-	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/v2/streams", fiber.StatusSeeOther) })
+	app.Get("/", func(c *fiber.Ctx) error {
+		if c.Request().URI().QueryArgs().Has("spec") {
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+			return c.Send(s.spec)
+		}
+		return c.Redirect("/v2/streams", fiber.StatusSeeOther) // until a web UI exists
+	})
+	app.Get("/rc", func(c *fiber.Ctx) error { return c.Redirect("/v2/streams", fiber.StatusMovedPermanently) })
 	app.Use(func(c *fiber.Ctx) error {
 		return s.fail(c, fiber.StatusNotFound, "not_found", "Not Found", "No route for "+c.Method()+" "+c.Path())
 	})

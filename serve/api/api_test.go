@@ -486,6 +486,25 @@ func TestOtherRoutes(t *testing.T) {
 			}
 		})
 	}
+	resp := get(t, a.url+"/?spec", nil)
+	var spec struct {
+		Paths map[string]struct {
+			Get struct {
+				Parameters []struct {
+					Schema struct {
+						Items struct{ Enum []string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&spec); err != nil {
+		t.Fatal(err)
+	}
+	enum := spec.Paths["/v2/stream/{streams}"].Get.Parameters[0].Schema.Items.Enum
+	if strings.Join(enum, ",") != "mediawiki.page-create,mediawiki.recentchange,page-create,recentchange" {
+		t.Errorf("spec stream enum %v", enum)
+	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(a.url + "/")
 	if err != nil {
@@ -495,4 +514,73 @@ func TestOtherRoutes(t *testing.T) {
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/v2/streams" {
 		t.Errorf("/ → %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+}
+
+// TestFeedFailureSendsErrorEvent deletes the stream under an open client:
+// it gets EventStreams' error event and the stream ends.
+func TestFeedFailureSendsErrorEvent(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(nil)
+	c := open(t, a.url+"/v2/stream/recentchange", nil)
+	w.publish(2)
+	c.event(t)
+	if err := w.js.DeleteStream(context.Background(), lay.Stream); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f := c.frame(t)
+		if strings.HasPrefix(f, "event: error\ndata: {") {
+			break
+		}
+		if strings.HasPrefix(f, "event: message") {
+			t.Fatalf("unexpected event after the stream was deleted: %q", f)
+		}
+	}
+	if _, err := io.ReadAll(c.r); err != nil {
+		t.Fatalf("the stream did not end cleanly after the error event: %v", err)
+	}
+}
+
+// TestSlowReaderIsDisconnected opens a stream and never reads it, while
+// events flow: the server drops the client (its writes time out or it falls
+// out of the ring) instead of buffering for it.
+func TestSlowReaderIsDisconnected(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(func(o *Options) { o.WriteTimeout = 200 * time.Millisecond })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096) // a small receive window fills quickly
+	}
+	fmt.Fprintf(conn, "GET /v2/stream/recentchange,page-create HTTP/1.1\r\nHost: x\r\n\r\n")
+	dropped := func() float64 {
+		return counterValue(a.reg, "eventstreams_disconnects_total", "too_slow") + counterValue(a.reg, "eventstreams_disconnects_total", "client_gone")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for dropped() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a client that does not read was not disconnected")
+		}
+		w.publish(200) // about 2 MB of frames per round
+	}
+}
+
+func counterValue(reg *prometheus.Registry, name, reason string) float64 {
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -269,10 +269,14 @@ func (s *Server) run(conn net.Conn, st *streamState) {
 	s.metrics.connections.WithLabelValues(strings.Join(sorted, ",")).Inc()
 
 	w := sse.New(conn, s.opts.WriteTimeout)
+	began := time.Now()
 	reason := s.loop(w, st)
 	s.metrics.disconnects.WithLabelValues(reason).Inc()
 	s.metrics.bytes.Add(float64(w.Written()))
 	_ = w.Close()
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "stream ended",
+		slog.String("streams", strings.Join(st.names, ",")), slog.String("reason", reason),
+		slog.Duration("duration", time.Since(began)), slog.Int64("bytes", w.Written()), slog.String("client_ip", st.ip))
 }
 
 func (s *Server) loop(w *sse.Conn, st *streamState) string {
