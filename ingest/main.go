@@ -44,14 +44,13 @@ func run() int {
 	if err != nil {
 		return configError(err)
 	}
-	level, _ := parseLevel(cfg.LogLevel)
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	log.Info("ingest starting", slog.Any("config", cfg), slog.Int("topics", len(opts.Catalog.Topics())))
-
 	lis, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
 		return configError(&settings.VarError{Var: "INGEST_METRICS_ADDR", Err: err})
 	}
+	level, _ := parseLevel(cfg.LogLevel)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log.Info("ingest starting", slog.Any("config", cfg), slog.Int("topics", len(opts.Catalog.Topics())))
 	// Publishes must fail while NATS reconnects rather than be buffered:
 	// a buffered message could be sent after a later one (see package mirror).
 	nc, err := cfg.Connect("eventstreams-ingest", log, nats.ReconnectBufSize(-1))

@@ -1,0 +1,179 @@
+package main
+
+// End-to-end tests of the built serve binary (go run ./serve).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func serveBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "serve-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "serve")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestConfigurationErrors(t *testing.T) {
+	tests := []struct{ key, value, want string }{
+		{"SERVE_HEARTBEAT", "0s", "SERVE_HEARTBEAT: must be between 100ms and 10m"},
+		{"SERVE_HEARTBEAT", "soon", `SERVE_HEARTBEAT: invalid value "soon"`},
+		{"SERVE_MAX_CONNECTION_DURATION", "-1m", "SERVE_MAX_CONNECTION_DURATION: must not be negative"},
+		{"SERVE_CLIENT_IP_CONNECTION_LIMIT", "-2", "SERVE_CLIENT_IP_CONNECTION_LIMIT: must not be negative"},
+		{"SERVE_TRUST_CLIENT_IP_HEADER", "maybe", `SERVE_TRUST_CLIENT_IP_HEADER: invalid value "maybe"`},
+		{"SERVE_RING_SIZE", "3", "SERVE_RING_SIZE: must be between 16"},
+		{"ES_ALLOWED_STREAMS", "recentchange,nope", "ES_ALLOWED_STREAMS: unknown streams: nope"},
+		{"SERVE_ADDR", "127.0.0.1:99999", "SERVE_ADDR: listen tcp: address 99999: invalid port"},
+		{"LOG_LEVEL", "loud", `LOG_LEVEL: "loud"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			cmd := exec.Command(serveBinary(t))
+			cmd.Env = []string{tt.key + "=" + tt.value, "SERVE_ADDR=127.0.0.1:0"}
+			if tt.key == "SERVE_ADDR" {
+				cmd.Env = cmd.Env[:1]
+			}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			code := -1
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			out := strings.TrimRight(stderr.String(), "\n")
+			if code != 2 || strings.Contains(out, "\n") || !strings.HasPrefix(out, "serve: configuration: "+tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and one line starting %q", code, out, "serve: configuration: "+tt.want)
+			}
+		})
+	}
+}
+
+// TestSIGTERMEndsStreamsCleanly runs the binary, reads an event, sends
+// SIGTERM, and checks that the open stream ends cleanly (the last chunk is
+// sent), that the process exits 0, and that a client resuming with its last
+// id elsewhere would lose nothing (the id is exact).
+func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
+	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	lay := layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: lay.Stream, Subjects: lay.Subjects()}); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(serveBinary(t))
+	cmd.Env = []string{"NATS_URL=" + ns.ClientURL(), "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve not ready; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + addr + "/v2/stream/recentchange")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for i := range 3 {
+		m := &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"), Data: []byte(fmt.Sprintf(`{"n":%d}`, i)),
+			Header: nats.Header{layout.HeaderTimestamp: {"1712236826000"}}}
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := bufio.NewReader(resp.Body)
+	var lastID string
+	for events := 0; events < 3; {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := strings.CutPrefix(line, "id: "); ok {
+			lastID = strings.TrimSpace(id)
+			events++
+		}
+	}
+	if !strings.Contains(lastID, `"seq":3`) {
+		t.Errorf("last id %s, want seq 3", lastID)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); err != nil {
+		t.Errorf("the stream did not end cleanly at SIGTERM: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit: %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not exit 20s after SIGTERM; stderr:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `"msg":"serve stopped"`) || !strings.Contains(stderr.String(), `"reason":"shutdown"`) {
+		t.Errorf("no clean shutdown in the log:\n%s", stderr.String())
+	}
+}
