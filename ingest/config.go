@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -83,7 +82,7 @@ func (c *config) options(ctx context.Context) (mirror.Options, error) {
 			return zero, &settings.VarError{Var: ch.name, Err: errors.New(ch.msg)}
 		}
 	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
+	if _, err := settings.ParseLevel(c.LogLevel); err != nil {
 		return zero, &settings.VarError{Var: "LOG_LEVEL", Err: err}
 	}
 	cat, err := c.Common.Catalog(ctx)
@@ -114,13 +113,6 @@ func recentIDs(n int) int {
 	return n
 }
 
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
-	}
-	return l, nil
-}
 
 // LogValue is the configuration as logged at start, without secrets.
 func (c config) LogValue() slog.Value {

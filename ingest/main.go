@@ -48,7 +48,7 @@ func run() int {
 	if err != nil {
 		return configError(&settings.VarError{Var: "INGEST_METRICS_ADDR", Err: err})
 	}
-	level, _ := parseLevel(cfg.LogLevel)
+	level, _ := settings.ParseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	log.Info("ingest starting", slog.Any("config", cfg), slog.Int("topics", len(opts.Catalog.Topics())))
 	// Publishes must fail while NATS reconnects rather than be buffered:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -49,19 +48,12 @@ func (c *config) validate() error {
 			return &settings.VarError{Var: ch.name, Err: errors.New(ch.msg)}
 		}
 	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
+	if _, err := settings.ParseLevel(c.LogLevel); err != nil {
 		return &settings.VarError{Var: "LOG_LEVEL", Err: err}
 	}
 	return nil
 }
 
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
-	}
-	return l, nil
-}
 
 // LogValue is the configuration as logged at start.
 func (c config) LogValue() slog.Value {

@@ -51,7 +51,7 @@ func run() int {
 	if err != nil {
 		return configError(&settings.VarError{Var: "SERVE_ADDR", Err: err})
 	}
-	level, _ := parseLevel(cfg.LogLevel)
+	level, _ := settings.ParseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	log.Info("serve starting", slog.Any("config", cfg), slog.Int("streams", len(cat.Streams())))
 	nc, err := cfg.Connect("eventstreams-serve", log)

@@ -217,3 +217,12 @@ func RedactURL(list string) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// ParseLevel reads LOG_LEVEL: debug, info, warn or error.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
