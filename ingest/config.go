@@ -113,7 +113,6 @@ func recentIDs(n int) int {
 	return n
 }
 
-
 // LogValue is the configuration as logged at start, without secrets.
 func (c config) LogValue() slog.Value {
 	pass := ""

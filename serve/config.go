@@ -54,7 +54,6 @@ func (c *config) validate() error {
 	return nil
 }
 
-
 // LogValue is the configuration as logged at start.
 func (c config) LogValue() slog.Value {
 	return slog.GroupValue(

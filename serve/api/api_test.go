@@ -542,11 +542,16 @@ func TestFeedFailureSendsErrorEvent(t *testing.T) {
 }
 
 // TestSlowReaderIsDisconnected opens a stream and never reads it, while
-// events flow: the server drops the client (its writes time out or it falls
-// out of the ring) instead of buffering for it.
+// 40 MB of events flow: the server drops the client (its writes time out or
+// it falls out of the ring) instead of buffering for it, and releases
+// everything the client held. (What a client can hold is bounded by
+// construction: one pooled write buffer of at most 16 KB plus one event;
+// the ring is shared. The heap cannot be measured here: the in-process
+// nats-server caches the stored events in the same heap.)
 func TestSlowReaderIsDisconnected(t *testing.T) {
 	w := newWorld(t)
 	a := w.serve(func(o *Options) { o.WriteTimeout = 200 * time.Millisecond })
+
 	conn, err := net.Dial("tcp", strings.TrimPrefix(a.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -559,13 +564,41 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 	dropped := func() float64 {
 		return counterValue(a.reg, "eventstreams_disconnects_total", "too_slow") + counterValue(a.reg, "eventstreams_disconnects_total", "client_gone")
 	}
+	pad := strings.Repeat("x", 10<<10)
+	for i := 0; i < 4000; i++ { // 4,000 events of 10 KB
+		m := &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"), Data: []byte(`{"pad":"` + pad + `"}`),
+			Header: nats.Header{layout.HeaderTimestamp: {"1"}}}
+		if _, err := w.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for dropped() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("a client that does not read was not disconnected")
 		}
-		w.publish(200) // about 2 MB of frames per round
+		time.Sleep(10 * time.Millisecond)
 	}
+	deadline = time.Now().Add(10 * time.Second)
+	for gaugeValue(a.reg, "eventstreams_connected_clients") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the dropped client is still counted as connected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func gaugeValue(reg *prometheus.Registry, name string) float64 {
+	mfs, _ := reg.Gather()
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				total += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return total
 }
 
 func counterValue(reg *prometheus.Registry, name, reason string) float64 {
