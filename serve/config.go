@@ -19,6 +19,7 @@ type config struct {
 	Retry               time.Duration `envconfig:"SERVE_RETRY" default:"2s"`
 	ClientIPLimit       int           `envconfig:"SERVE_CLIENT_IP_CONNECTION_LIMIT" default:"0"`
 	TrustClientIPHeader bool          `envconfig:"SERVE_TRUST_CLIENT_IP_HEADER" default:"false"`
+	MaxClients          int           `envconfig:"SERVE_MAX_CLIENTS" default:"50000"`
 	RingSize            int           `envconfig:"SERVE_RING_SIZE" default:"65536"`
 	WriteTimeout        time.Duration `envconfig:"SERVE_WRITE_TIMEOUT" default:"10s"`
 	ShutdownTimeout     time.Duration `envconfig:"SERVE_SHUTDOWN_TIMEOUT" default:"10s"`
@@ -39,6 +40,7 @@ func (c *config) validate() error {
 		{"SERVE_MAX_CONNECTION_DURATION", c.MaxDuration < 0, "must not be negative (0: no limit)"},
 		{"SERVE_RETRY", c.Retry < 100*time.Millisecond || c.Retry > time.Hour, "must be between 100ms and 1h"},
 		{"SERVE_CLIENT_IP_CONNECTION_LIMIT", c.ClientIPLimit < 0, "must not be negative (0: no limit)"},
+		{"SERVE_MAX_CLIENTS", c.MaxClients < 1, "must be at least 1"},
 		{"SERVE_RING_SIZE", c.RingSize < 16 || c.RingSize > 1<<24, "must be between 16 and 16777216"},
 		{"SERVE_WRITE_TIMEOUT", c.WriteTimeout < 100*time.Millisecond, "must be at least 100ms"},
 		{"SERVE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, "must be positive"},
@@ -64,6 +66,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("SERVE_RETRY", c.Retry),
 		slog.Int("SERVE_CLIENT_IP_CONNECTION_LIMIT", c.ClientIPLimit),
 		slog.Bool("SERVE_TRUST_CLIENT_IP_HEADER", c.TrustClientIPHeader),
+		slog.Int("SERVE_MAX_CLIENTS", c.MaxClients),
 		slog.Int("SERVE_RING_SIZE", c.RingSize),
 		slog.Duration("SERVE_WRITE_TIMEOUT", c.WriteTimeout),
 		slog.Duration("SERVE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout),

@@ -79,7 +79,7 @@ func run() int {
 	srv, err := api.New(api.Options{
 		Layout: cfg.Layout(), Catalog: cat, Heartbeat: cfg.Heartbeat, MaxDuration: cfg.MaxDuration,
 		Retry: cfg.Retry, ClientIPLimit: cfg.ClientIPLimit, TrustClientIPHeader: cfg.TrustClientIPHeader,
-		WriteTimeout: cfg.WriteTimeout, Version: version,
+		WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients, Version: version,
 	}, h, log, reg)
 	if err != nil {
 		log.Error("serve cannot start", slog.String("error", err.Error()))

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -54,7 +55,11 @@ type Options struct {
 	MaxStreams int
 	// MaxWikis bounds the wikis of a wiki filter (default 64).
 	MaxWikis int
-	Version  string
+	// MaxClients bounds the streams open at once in this process (default
+	// 50,000); beyond it a stream request gets 503 and should retry
+	// elsewhere.
+	MaxClients int
+	Version    string
 }
 
 // Server serves the API.
@@ -68,6 +73,7 @@ type Server struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 	streams  sync.WaitGroup // running stream loops
+	open     atomic.Int64   // streams open (or being opened)
 
 	ipMu    sync.Mutex
 	ipCount map[string]int
@@ -92,6 +98,9 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 	}
 	if opts.MaxWikis <= 0 {
 		opts.MaxWikis = 64
+	}
+	if opts.MaxClients <= 0 {
+		opts.MaxClients = 50_000
 	}
 	m, err := newMetrics(reg)
 	if err != nil {

@@ -400,6 +400,15 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("process limit", func(t *testing.T) {
+		full := w.serve(func(o *Options) { o.MaxClients = 1 })
+		open(t, full.url+"/v2/stream/recentchange", nil)
+		resp := get(t, full.url+"/v2/stream/recentchange", nil)
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 503 || !strings.Contains(string(raw), `"title":"Too Many Clients"`) {
+			t.Errorf("%d %s", resp.StatusCode, raw)
+		}
+	})
 	t.Run("per-IP limit", func(t *testing.T) {
 		open(t, limited.url+"/v2/stream/recentchange", map[string]string{"X-Client-IP": "192.0.2.1"})
 		resp := get(t, limited.url+"/v2/stream/recentchange", map[string]string{"X-Client-IP": "192.0.2.1"})

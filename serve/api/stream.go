@@ -35,6 +35,17 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "This server is shutting down; retry.")
 	default:
 	}
+	if s.open.Add(1) > int64(s.opts.MaxClients) {
+		s.open.Add(-1)
+		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Too Many Clients",
+			"This server holds as many streams as it may; retry shortly or elsewhere.")
+	}
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			s.open.Add(-1)
+		}
+	}()
 	ip := s.clientIP(c)
 	if s.opts.ClientIPLimit > 0 {
 		if ip == "" {
@@ -45,7 +56,6 @@ func (s *Server) stream(c *fiber.Ctx) error {
 				"Your HTTP client is likely opening too many concurrent connections.")
 		}
 	}
-	handedOver := false
 	defer func() {
 		if !handedOver {
 			s.releaseIP(ip)
@@ -258,6 +268,7 @@ type streamState struct {
 // write fails.
 func (s *Server) run(conn net.Conn, st *streamState) {
 	defer s.streams.Done()
+	defer s.open.Add(-1)
 	defer s.releaseIP(st.ip)
 	defer st.reader.Close()
 	for _, n := range st.names {
