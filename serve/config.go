@@ -21,6 +21,7 @@ type config struct {
 	TrustClientIPHeader bool          `envconfig:"SERVE_TRUST_CLIENT_IP_HEADER" default:"false"`
 	MaxClients          int           `envconfig:"SERVE_MAX_CLIENTS" default:"50000"`
 	RingSize            int           `envconfig:"SERVE_RING_SIZE" default:"65536"`
+	MaxCatchUps         int           `envconfig:"SERVE_MAX_CATCHUPS" default:"256"`
 	WriteTimeout        time.Duration `envconfig:"SERVE_WRITE_TIMEOUT" default:"10s"`
 	ShutdownTimeout     time.Duration `envconfig:"SERVE_SHUTDOWN_TIMEOUT" default:"10s"`
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info"`
@@ -42,6 +43,7 @@ func (c *config) validate() error {
 		{"SERVE_CLIENT_IP_CONNECTION_LIMIT", c.ClientIPLimit < 0, "must not be negative (0: no limit)"},
 		{"SERVE_MAX_CLIENTS", c.MaxClients < 1, "must be at least 1"},
 		{"SERVE_RING_SIZE", c.RingSize < 16 || c.RingSize > 1<<24, "must be between 16 and 16777216"},
+		{"SERVE_MAX_CATCHUPS", c.MaxCatchUps < 1 || c.MaxCatchUps > 10000, "must be between 1 and 10000"},
 		{"SERVE_WRITE_TIMEOUT", c.WriteTimeout < 100*time.Millisecond, "must be at least 100ms"},
 		{"SERVE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, "must be positive"},
 	}
@@ -68,6 +70,7 @@ func (c config) LogValue() slog.Value {
 		slog.Bool("SERVE_TRUST_CLIENT_IP_HEADER", c.TrustClientIPHeader),
 		slog.Int("SERVE_MAX_CLIENTS", c.MaxClients),
 		slog.Int("SERVE_RING_SIZE", c.RingSize),
+		slog.Int("SERVE_MAX_CATCHUPS", c.MaxCatchUps),
 		slog.Duration("SERVE_WRITE_TIMEOUT", c.WriteTimeout),
 		slog.Duration("SERVE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout),
 		slog.String("LOG_LEVEL", c.LogLevel),

@@ -69,7 +69,8 @@ func run() int {
 	for _, s := range cat.Streams() {
 		tokens = append(tokens, layout.StreamToken(s.Name))
 	}
-	h, err := hub.New(js, hub.Options{Layout: cfg.Layout(), Streams: tokens, RingSize: cfg.RingSize, Logger: log})
+	h, err := hub.New(js, hub.Options{Layout: cfg.Layout(), Streams: tokens, RingSize: cfg.RingSize,
+		MaxCatchUps: cfg.MaxCatchUps, Logger: log})
 	if err != nil {
 		log.Error("serve cannot start", slog.String("error", err.Error()))
 		return 1

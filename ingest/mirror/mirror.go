@@ -108,6 +108,8 @@ const (
 	// headerBudget is room left in NATS's max_payload for headers and the
 	// meta members Enrich adds.
 	headerBudget = 4 << 10
+	// maxConsumers is the stream's consumer limit.
+	maxConsumers = 10_000
 )
 
 // New checks the options and registers the metrics. It does not connect.
@@ -271,6 +273,10 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, l layout.Layout, 
 		Duplicates:  lim.DuplicateWindow,
 		Replicas:    lim.Replicas,
 		AllowDirect: true,
+		// serve opens short-lived catch-up consumers (at most
+		// SERVE_MAX_CATCHUPS per replica); nats-server's default limit of
+		// 1,000 per stream would be reached by four replicas.
+		MaxConsumers: maxConsumers,
 	})
 }
 

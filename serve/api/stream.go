@@ -93,6 +93,11 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		if errors.Is(err, hub.ErrNotReady) {
 			return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "The live feed is starting; retry shortly.")
 		}
+		if errors.Is(err, hub.ErrBusy) {
+			c.Set(fiber.HeaderRetryAfter, "5")
+			return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Too Many Clients Catching Up",
+				"Too many clients are replaying history at once; retry shortly.")
+		}
 		s.log.Error("opening a reader failed", slog.String("error", err.Error()))
 		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "The event store is not reachable; retry shortly.")
 	}

@@ -38,6 +38,9 @@ var (
 	ErrFeedFailed = errors.New("hub: live feed failed")
 	// ErrNotReady: the hub has not started its live feed yet.
 	ErrNotReady = errors.New("hub: not ready")
+	// ErrBusy: too many clients are catching up at once (in this process,
+	// or consumers on the stream); the client should retry shortly.
+	ErrBusy = errors.New("hub: too many clients catching up")
 )
 
 // Event is one stored event, framed once for every client.
@@ -143,7 +146,12 @@ type Options struct {
 	// RingSize is how many recent events are kept (default 65,536). A client
 	// further behind than this is disconnected and resumes from its id.
 	RingSize int
-	Logger   *slog.Logger
+	// MaxCatchUps bounds the catch-up consumers open at once (default 256);
+	// more clients behind the ring wait up to CatchUpWait (default 30 s)
+	// for a slot.
+	MaxCatchUps int
+	CatchUpWait time.Duration
+	Logger      *slog.Logger
 }
 
 // Hub is the shared live feed and its ring.
@@ -161,6 +169,9 @@ type Hub struct {
 	ready       bool
 	generation  uint64        // increases each time the feed (re)starts
 	notify      chan struct{} // closed when events are added or the feed fails
+	startLast   uint64        // the stream's last sequence when the feed started
+
+	catchUps chan struct{} // a slot per open catch-up consumer
 }
 
 // New builds a Hub; Run starts its feed.
@@ -177,7 +188,14 @@ func New(js jetstream.JetStream, opts Options) (*Hub, error) {
 	if opts.Logger == nil {
 		return nil, errors.New("hub: a logger is required")
 	}
-	return &Hub{js: js, opts: opts, log: opts.Logger, ring: make([]*Event, opts.RingSize), notify: make(chan struct{})}, nil
+	if opts.MaxCatchUps <= 0 {
+		opts.MaxCatchUps = 256
+	}
+	if opts.CatchUpWait <= 0 {
+		opts.CatchUpWait = 30 * time.Second
+	}
+	return &Hub{js: js, opts: opts, log: opts.Logger, ring: make([]*Event, opts.RingSize), notify: make(chan struct{}),
+		catchUps: make(chan struct{}, opts.MaxCatchUps)}, nil
 }
 
 // Epoch identifies the JetStream stream instance the feed reads ("" before
@@ -188,11 +206,11 @@ func (h *Hub) Epoch() string {
 	return h.epoch
 }
 
-// Last is the sequence of the newest event the live feed has delivered.
+// Last is the newest sequence the hub knows the stream holds.
 func (h *Hub) Last() uint64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.last
+	return max64(h.last, h.startLast)
 }
 
 // Ready reports whether the live feed is running.
@@ -239,7 +257,17 @@ func (h *Hub) feed(ctx context.Context) error {
 		return err
 	}
 	epoch := position.NewEpoch(info.Created)
-	start := info.State.LastSeq
+	// Preload the ring with the last RingSize events, so that clients
+	// reconnecting after this process (re)started resume from memory
+	// rather than each opening a catch-up consumer.
+	head := info.State.LastSeq
+	start := uint64(0)
+	if head > uint64(len(h.ring)) {
+		start = head - uint64(len(h.ring))
+	}
+	if info.State.FirstSeq > start+1 {
+		start = info.State.FirstSeq - 1
+	}
 	var subjects []string
 	for _, st := range h.opts.Streams {
 		subjects = append(subjects, h.opts.Layout.StreamFilter(st))
@@ -256,13 +284,13 @@ func (h *Hub) feed(ctx context.Context) error {
 	h.mu.Lock()
 	clear(h.ring)
 	h.head, h.n = 0, 0
-	h.coveredFrom, h.last = start, start
+	h.coveredFrom, h.last, h.startLast = start, start, head
 	h.epoch = epoch
 	h.ready = true
 	h.generation++
 	gen := h.generation
 	h.mu.Unlock()
-	h.log.Info("live feed started", slog.String("epoch", epoch), slog.Uint64("from_seq", start+1))
+	h.log.Info("live feed started", slog.String("epoch", epoch), slog.Uint64("from_seq", start+1), slog.Uint64("head_seq", head))
 
 	failed := make(chan error, 1)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
@@ -431,34 +459,64 @@ func (h *Hub) Open(ctx context.Context, f Filter, start Start) (*Reader, error) 
 	switch {
 	case start.Head:
 		h.mu.RLock()
-		r.cursor = h.last
+		r.cursor = max64(h.last, h.startLast) // while the ring preloads, events up to startLast are not new
 		h.mu.RUnlock()
 		return r, nil
 	case !start.BySince && start.After >= coveredFrom:
 		return r, nil
 	}
-	cfg := jetstream.OrderedConsumerConfig{
+	// A plain ephemeral pull consumer, not an ordered one: nats.go
+	// recreates an ordered consumer on the server at every fetch.
+	cfg := jetstream.ConsumerConfig{
 		FilterSubjects:    f.Subjects(h.opts.Layout),
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       start.After + 1,
+		AckPolicy:         jetstream.AckNonePolicy,
 		InactiveThreshold: 30 * time.Second,
+		MemoryStorage:     true,
+		Replicas:          1,
 	}
 	if start.BySince {
 		from := time.UnixMilli(start.Since).Add(-storeSlack)
 		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, 0, &from
 		r.since, r.bySince, r.cursor = start.Since, true, 0
 	}
+	if err := h.acquireCatchUp(ctx); err != nil {
+		return nil, err
+	}
 	s, err := h.Stream(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("hub: catch-up: %w", err)
+	if err == nil {
+		var cons jetstream.Consumer
+		if cons, err = s.CreateConsumer(ctx, cfg); err == nil {
+			r.catchUp, r.stream = cons, s
+			return r, nil
+		}
 	}
-	cons, err := s.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("hub: catch-up: %w", err)
+	h.releaseCatchUp()
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeMaximumConsumersLimit {
+		return nil, ErrBusy
 	}
-	r.catchUp, r.stream = cons, s
-	return r, nil
+	return nil, fmt.Errorf("hub: catch-up: %w", err)
 }
+
+// acquireCatchUp waits, as long as ctx and CatchUpWait allow, for one of
+// the MaxCatchUps slots: a reconnect storm queues here instead of
+// creating thousands of consumers at once.
+func (h *Hub) acquireCatchUp(ctx context.Context) error {
+	t := time.NewTimer(h.opts.CatchUpWait)
+	defer t.Stop()
+	select {
+	case h.catchUps <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hub) releaseCatchUp() { <-h.catchUps }
 
 // Epoch is the epoch of the ids this Reader's events carry.
 func (r *Reader) Epoch() string { return r.epoch }
@@ -546,7 +604,8 @@ func (r *Reader) Close() {
 	}
 	name := r.catchUp.CachedInfo().Name
 	r.catchUp = nil
+	r.h.releaseCatchUp()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = r.stream.DeleteConsumer(ctx, name)
+	_ = r.stream.DeleteConsumer(ctx, name) // else the server drops it after InactiveThreshold
 }

@@ -275,3 +275,76 @@ func TestSinceSelectsByKafkaTime(t *testing.T) {
 		}
 	}
 }
+
+// TestRingPreloadedAtStart: a hub started on a stream that already holds
+// events loads the last RingSize of them, so a client resuming after a
+// serve restart reads from memory, and a client asking for new events gets
+// only events stored after it connected.
+func TestRingPreloadedAtStart(t *testing.T) {
+	w := newWorld(t, 64)
+	w.publish(100)
+	h, err := New(w.js, Options{Layout: lay, Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"},
+		RingSize: 1024, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitUntil(t, h.Ready)
+
+	all := Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
+	head, err := h.Open(context.Background(), all, Start{Head: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Event n is at seq n+1+n/7 (a dead letter follows every 7th event): resume after event 49.
+	var seq49 uint64
+	old, err := h.Open(context.Background(), all, Start{After: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq49 = readN(t, old, 50)[49].Seq // readN may return more than asked
+	old.Close()
+	r, err := h.Open(context.Background(), all, Start{After: seq49})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.catchUp != nil {
+		t.Error("resuming inside the preloaded ring opened a catch-up consumer")
+	}
+	for i, e := range readN(t, r, 50) {
+		if want := fmt.Sprintf(`{"n":%d}`, 50+i); string(e.Data()) != want {
+			t.Fatalf("event %s, want %s", e.Data(), want)
+		}
+	}
+	w.publish(1)
+	if got := readN(t, head, 1); string(got[0].Data()) != `{"n":100}` {
+		t.Errorf("a client at the head got %s first, want only the new event", got[0].Data())
+	}
+}
+
+// TestCatchUpSlotsQueue: with one catch-up slot, a second client behind
+// the ring waits for the first to finish instead of failing, and gives up
+// with ErrBusy only after CatchUpWait.
+func TestCatchUpSlotsQueue(t *testing.T) {
+	w := newWorld(t, 16)
+	w.publish(100)
+	w.hub.opts.MaxCatchUps, w.hub.opts.CatchUpWait = 1, 200*time.Millisecond
+	w.hub.catchUps = make(chan struct{}, 1)
+	all := Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
+	first, err := w.hub.Open(context.Background(), all, Start{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.hub.Open(context.Background(), all, Start{}); err != ErrBusy {
+		t.Fatalf("second catch-up while the only slot is held: %v, want ErrBusy", err)
+	}
+	readN(t, first, 100) // reaches the ring: its slot is released
+	second, err := w.hub.Open(context.Background(), all, Start{})
+	if err != nil {
+		t.Fatalf("after the first moved to the ring: %v", err)
+	}
+	second.Close()
+}
