@@ -56,7 +56,7 @@
 //	-storm-events K        events each storm client replays (1000)
 //	-storm-timeout D       limit for a storm to complete (2m)
 //	-ring-size N           SERVE_RING_SIZE for serve (0: serve's default)
-//	-max-consumers N       the stream's MaxConsumers (0: unset, as ingest does)
+//	-max-consumers N       the stream's MaxConsumers (default 10000, as ingest sets it)
 //	-connect-timeout D     per connection: dial and response head (20s)
 //	-drain-timeout D       for clients to reach the last event at the end (15s)
 //	-buf N                 read buffer per client, bytes (4096)
@@ -72,7 +72,7 @@
 //	go run ./infra/servebench -clients 15000 -rate 10 -duration 30s
 //	go run ./infra/servebench -clients 5000 -duration 20s -perf /tmp/serve.perf
 //	go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000
-//	go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000 -ring-size 16 -max-consumers 10000
+//	go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000 -ring-size 16
 //
 // Limits of the machine: each connection is a file descriptor on both sides
 // (the hard RLIMIT_NOFILE bounds -clients), and loopback connections from
@@ -133,7 +133,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.stormEvents, "storm-events", 1000, "events each storm client replays")
 	fs.DurationVar(&c.stormTimeout, "storm-timeout", 2*time.Minute, "limit for a storm to complete")
 	fs.IntVar(&c.ringSize, "ring-size", 0, "SERVE_RING_SIZE (0: serve's default)")
-	fs.IntVar(&c.maxConsumers, "max-consumers", 0, "the stream's MaxConsumers (0: unset, as ingest does)")
+	fs.IntVar(&c.maxConsumers, "max-consumers", 10000, "the stream's MaxConsumers (default 10000, as ingest sets it)")
 	fs.DurationVar(&c.connectTimeout, "connect-timeout", 20*time.Second, "per connection: dial and response head")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 15*time.Second, "for clients to reach the last event at the end")
 	fs.IntVar(&c.bufSize, "buf", 4096, "read buffer per client, bytes")

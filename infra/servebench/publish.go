@@ -21,9 +21,8 @@ var benchLayout = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.Def
 var streamToken = layout.StreamToken("mediawiki.recentchange")
 
 // createStream creates the stream as ingest does (ingest/mirror
-// EnsureStream), without its age and byte limits, and with MaxConsumers
-// only when maxConsumers > 0: ingest leaves it unset, so nats-server's
-// default limit applies.
+// EnsureStream, which sets MaxConsumers to 10,000), without its age and
+// byte limits; maxConsumers 0 leaves nats-server's default (1,000).
 func createStream(ctx context.Context, js jetstream.JetStream, maxConsumers int) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -321,14 +321,24 @@ func (s *Server) loop(w *sse.Conn, st *streamState) string {
 		return reasonClient
 	}
 
-	heartbeat := time.NewTimer(s.opts.Heartbeat)
-	defer heartbeat.Stop()
-	var maxDuration <-chan time.Time
+	// One timer serves both the heartbeat and the maximum duration: it
+	// fires at the earlier of the two; writing events only records the time
+	// (no timer operation per event).
+	began := time.Now()
+	lastWrite := began
+	var end time.Time
 	if s.opts.MaxDuration > 0 {
-		t := time.NewTimer(s.opts.MaxDuration)
-		defer t.Stop()
-		maxDuration = t.C
+		end = began.Add(s.opts.MaxDuration)
 	}
+	due := func(now time.Time) time.Duration {
+		d := lastWrite.Add(s.opts.Heartbeat).Sub(now)
+		if !end.IsZero() {
+			d = min(d, end.Sub(now))
+		}
+		return max(d, 0)
+	}
+	timer := time.NewTimer(s.opts.Heartbeat)
+	defer timer.Stop()
 	buf := make([]*hub.Event, 0, pollBatch)
 	ctx := context.Background()
 	for {
@@ -352,7 +362,7 @@ func (s *Server) loop(w *sse.Conn, st *streamState) string {
 				return reasonClient
 			}
 			s.metrics.events.Add(float64(len(evs)))
-			heartbeat.Reset(s.opts.Heartbeat)
+			lastWrite = time.Now()
 		}
 		switch {
 		case errors.Is(err, hub.ErrTooSlow):
@@ -365,27 +375,32 @@ func (s *Server) loop(w *sse.Conn, st *streamState) string {
 		select {
 		case <-s.stopping:
 			return reasonShutdown
-		case <-maxDuration:
-			return reasonMaxDuration
 		default:
+		}
+		if !end.IsZero() && !time.Now().Before(end) {
+			return reasonMaxDuration
 		}
 		if len(evs) > 0 || st.reader.Wait() == nil {
 			continue
 		}
 		select {
 		case <-st.reader.Wait():
-		case <-heartbeat.C:
-			if st.ndjson {
-				_ = w.AppendString("\n")
-			} else {
-				_ = w.AppendString(":\n\n")
+		case now := <-timer.C:
+			if !end.IsZero() && !now.Before(end) {
+				return reasonMaxDuration
 			}
-			if w.Flush() != nil {
-				return reasonClient
+			if now.Sub(lastWrite) >= s.opts.Heartbeat {
+				if st.ndjson {
+					_ = w.AppendString("\n")
+				} else {
+					_ = w.AppendString(":\n\n")
+				}
+				if w.Flush() != nil {
+					return reasonClient
+				}
+				lastWrite = now
 			}
-			heartbeat.Reset(s.opts.Heartbeat)
-		case <-maxDuration:
-			return reasonMaxDuration
+			timer.Reset(due(time.Now()))
 		case <-s.stopping:
 			return reasonShutdown
 		}

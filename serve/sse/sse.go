@@ -26,11 +26,12 @@ var ErrClosed = errors.New("sse: connection closed")
 
 // Conn is a streaming response on a raw connection.
 type Conn struct {
-	c       net.Conn
-	timeout time.Duration
-	buf     *[]byte
-	closed  bool
-	written int64
+	c        net.Conn
+	timeout  time.Duration
+	deadline time.Time // the write deadline set on c
+	buf      *[]byte
+	closed   bool
+	written  int64
 }
 
 // New wraps c; every write must complete within timeout.
@@ -145,11 +146,17 @@ func (w *Conn) release() {
 	w.buf = nil
 }
 
+// write writes p within the timeout. The deadline is moved only when less
+// than half the timeout is left (a system call saved on most writes), so a
+// write may get between half and all of the timeout.
 func (w *Conn) write(p []byte) error {
 	if w.closed {
 		return ErrClosed
 	}
-	_ = w.c.SetWriteDeadline(time.Now().Add(w.timeout))
+	if now := time.Now(); w.deadline.Sub(now) < w.timeout/2 {
+		w.deadline = now.Add(w.timeout)
+		_ = w.c.SetWriteDeadline(w.deadline)
+	}
 	_, err := w.c.Write(p)
 	return err
 }
