@@ -1,0 +1,115 @@
+// Command devstack runs the whole system in one process, for a newcomer
+// with nothing installed but Go:
+//
+//	go run ./infra/devstack
+//
+// It starts an embedded nats-server with JetStream, two Kafka clusters
+// (franz-go's kfake) named eqiad and codfw with each DC's topics copied to
+// the other as MirrorMaker does, a producer of realistic events
+// (infra/eventgen), ingest, and serve on :8092; then it prints where to
+// look. Ctrl-C stops everything cleanly, in the reverse order.
+//
+// Flags (each also read from the environment variable in brackets):
+//
+//	-addr        serve's listen address (SERVE_ADDR, default :8092)
+//	-nats-port   NATS client port (DEVSTACK_NATS_PORT, default 4222; 0: any free port)
+//	-kafka-ports eqiad and codfw broker ports (DEVSTACK_KAFKA_PORTS, default 9092,9093; 0,0: any)
+//	-data        directory for NATS's and Kafka's data, kept across runs
+//	             (DEVSTACK_DATA; default: a temporary directory, removed at exit)
+//	-rate        events per second produced (DEVSTACK_RATE, default 50)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := runStack(ctx, cfg, log, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		return 1
+	}
+	return 0
+}
+
+// config is the devstack's command line.
+type config struct {
+	addr       string
+	natsPort   int
+	kafkaPorts [2]int
+	data       string
+	rate       float64
+}
+
+func parseFlags(args []string) (config, error) {
+	fs := flag.NewFlagSet("devstack", flag.ContinueOnError)
+	var c config
+	var kafkaPorts string
+	fs.StringVar(&c.addr, "addr", envOr("SERVE_ADDR", ":8092"), "serve's listen address")
+	fs.IntVar(&c.natsPort, "nats-port", envInt("DEVSTACK_NATS_PORT", 4222), "NATS client port (0: any free port)")
+	fs.StringVar(&kafkaPorts, "kafka-ports", envOr("DEVSTACK_KAFKA_PORTS", "9092,9093"), "eqiad and codfw broker ports")
+	fs.StringVar(&c.data, "data", os.Getenv("DEVSTACK_DATA"), "directory for NATS and Kafka data, kept across runs (default: temporary)")
+	fs.Float64Var(&c.rate, "rate", envFloat("DEVSTACK_RATE", 50), "events per second produced")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	ports := strings.Split(kafkaPorts, ",")
+	if len(ports) != 2 {
+		return c, errors.New("-kafka-ports: want two ports, eqiad,codfw")
+	}
+	for i, p := range ports {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 0 || n > 65535 {
+			return c, fmt.Errorf("-kafka-ports: %q is not a port", p)
+		}
+		c.kafkaPorts[i] = n
+	}
+	if c.natsPort < 0 || c.natsPort > 65535 {
+		return c, fmt.Errorf("-nats-port: %d is not a port", c.natsPort)
+	}
+	if c.rate <= 0 || c.rate > 100_000 {
+		return c, fmt.Errorf("-rate: %v: want between 0 and 100000 events per second", c.rate)
+	}
+	return c, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envFloat(key string, def float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(key), 64); err == nil {
+		return f
+	}
+	return def
+}

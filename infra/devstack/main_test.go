@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestDevstack builds and starts the devstack on free ports, reads events
+// of several streams over HTTP within 30 s, resumes one by its id, and
+// stops it with Ctrl-C (SIGINT): it must exit 0.
+func TestDevstack(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "devstack")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cmd := exec.Command(bin, "-addr", addr, "-nats-port", "0", "-kafka-ports", "0,0", "-rate", "200")
+	cmd.Env = append(os.Environ(), "SERVE_ADDR=")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}) // closed when the process has exited
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "devstack is running") {
+		if time.Now().After(deadline) {
+			t.Fatalf("not running after 30s; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(stdout.String(), "curl -N "+base+"/v2/stream/recentchange") || !strings.Contains(stdout.String(), "nats://") {
+		t.Errorf("the welcome text does not say where to look:\n%s", stdout.String())
+	}
+
+	// Several streams, from the start of what is stored (seq=1).
+	streams := map[string]bool{}
+	var ids []string
+	resp2, err := http.Get(base + "/v2/stream/recentchange,revision-create,page-create,mediawiki.page_change.v1?seq=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	if resp2.StatusCode != 200 {
+		body, _ := io.ReadAll(resp2.Body)
+		t.Fatalf("%d %s", resp2.StatusCode, body)
+	}
+	r := bufio.NewReader(resp2.Body)
+	var id string
+	for len(streams) < 3 && time.Now().Before(deadline) {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the stream: %v", err)
+		}
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			id = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "data: "); ok {
+			var e struct{ Meta struct{ Stream string } }
+			if err := json.Unmarshal([]byte(v), &e); err != nil {
+				t.Fatalf("data is not JSON: %v", err)
+			}
+			streams[e.Meta.Stream] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(streams) < 3 {
+		t.Fatalf("events of %d streams within 30s, want 3: %v", len(streams), streams)
+	}
+	resp2.Body.Close()
+
+	// Resume after the second event read: the next one is the third.
+	req, _ := http.NewRequest(http.MethodGet, base+"/v2/stream/recentchange,revision-create,page-create,mediawiki.page_change.v1", nil)
+	req.Header.Set("Last-Event-ID", ids[1])
+	resp3, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp3.Body.Close()
+	r3 := bufio.NewReader(resp3.Body)
+	for {
+		line, err := r3.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			if got := strings.TrimSpace(v); got != ids[2] {
+				t.Errorf("resumed at %s, want %s", got, ids[2])
+			}
+			break
+		}
+	}
+	resp3.Body.Close()
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+		if waitErr != nil {
+			t.Errorf("exit: %v; stderr:\n%s", waitErr, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("did not stop 30s after Ctrl-C; stderr:\n%s", stderr.String())
+	}
+}

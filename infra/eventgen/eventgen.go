@@ -1,0 +1,306 @@
+// Package eventgen produces realistic Wikimedia events for the local
+// development stack: the Kafka records that MediaWiki (through EventBus and
+// EventGate) writes to the topics <dc>.<stream>, which ingest mirrors into
+// JetStream (DESIGN §2). In the flow it stands where Wikimedia's producers
+// stand: eventgen → Kafka → ingest → JetStream → serve → SSE clients.
+//
+// The events follow the public streams' schemas and the recorded events in
+// shared/data: recentchange edits, new pages, log entries and
+// categorization changes; revision and page events (revision-create,
+// page-create, page-delete, page-move, page-undelete, page-properties-change,
+// page-links-change, revision-tags-change, revision-visibility-change);
+// mediawiki.page_change.v1, keyed by wiki and page; the test stream about once
+// a minute; and canary events (meta.domain "canary"), one per topic per
+// minute, as production mixes them in. They happen on many wikis with their
+// real domains, local namespace names and edit summaries, so consumers and
+// ingest meet real-world escaping: HTML in parsedcomment, quotes, ampersands,
+// right-to-left and other non-ASCII text. The events are generated, never
+// replayed: the values are new, only the shapes are real. One MediaWiki
+// action yields consistent events across streams, with the same request id,
+// page and revision ids: a new page is a recentchange "new" and a
+// page-create, and, for a share of actions (so that recentchange stays about
+// 60% of the events), a revision-create and a page_change. Revision and
+// recentchange ids grow per wiki.
+//
+// A Generator is deterministic for a seed and a clock (Options.Now). It is
+// not safe for concurrent use: one goroutine calls Next or Run.
+package eventgen
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options configure a Generator. The zero value is usable.
+type Options struct {
+	// Rate is the number of events per second Run emits overall
+	// (default 50). It also sets how often the test stream and canary
+	// events come: once a minute each at this rate.
+	Rate float64
+	// Streams are the canonical names of the streams to produce. The
+	// default is every public stream that MediaWiki or EventGate write:
+	// mediawiki.recentchange, mediawiki.revision-create,
+	// mediawiki.page-create, mediawiki.page-delete, mediawiki.page-move,
+	// mediawiki.page-undelete, mediawiki.page-properties-change,
+	// mediawiki.page-links-change, mediawiki.revision-tags-change,
+	// mediawiki.revision-visibility-change, mediawiki.page_change.v1 and
+	// eventgate-main.test.event. The rdf-streaming-updater and
+	// prediction streams are not generated.
+	Streams []string
+	// DCs are the datacenter topic prefixes, without the dot (default
+	// eqiad, codfw). Each MediaWiki action happens in one DC: the first
+	// one takes about 70% of them, the others share the rest.
+	DCs []string
+	// Seed seeds the generator; 0 seeds it from the time.
+	Seed int64
+	// Now is the clock of the events' times (default time.Now). Run paces
+	// on the monotonic clock, whatever Now is.
+	Now func() time.Time
+}
+
+// Event is one Kafka record.
+type Event struct {
+	// Topic is <dc>.<stream>, e.g. eqiad.mediawiki.recentchange.
+	Topic string
+	// Key is nil, except on mediawiki.page_change.v1:
+	// {"wiki_id":"…","page_id":…}.
+	Key []byte
+	// Value is the event: a compact JSON object in UTF-8, without the
+	// meta.topic, meta.partition and meta.offset that ingest adds.
+	Value []byte
+	// Time is the event's time (its meta.dt, to the second there).
+	Time time.Time
+}
+
+// The streams this package produces.
+const (
+	sRecentChange = iota
+	sRevisionCreate
+	sPageCreate
+	sPageDelete
+	sPageMove
+	sPageUndelete
+	sPagePropertiesChange
+	sPageLinksChange
+	sRevisionTagsChange
+	sRevisionVisibilityChange
+	sPageChange
+	sTest
+	numStreams
+)
+
+var streamNames = [numStreams]string{
+	sRecentChange:             "mediawiki.recentchange",
+	sRevisionCreate:           "mediawiki.revision-create",
+	sPageCreate:               "mediawiki.page-create",
+	sPageDelete:               "mediawiki.page-delete",
+	sPageMove:                 "mediawiki.page-move",
+	sPageUndelete:             "mediawiki.page-undelete",
+	sPagePropertiesChange:     "mediawiki.page-properties-change",
+	sPageLinksChange:          "mediawiki.page-links-change",
+	sRevisionTagsChange:       "mediawiki.revision-tags-change",
+	sRevisionVisibilityChange: "mediawiki.revision-visibility-change",
+	sPageChange:               "mediawiki.page_change.v1",
+	sTest:                     "eventgate-main.test.event",
+}
+
+var defaultDCs = [...]string{"eqiad", "codfw"}
+
+const (
+	defaultRate = 50
+	// primaryShare is the share of actions in the first DC.
+	primaryShare = 0.7
+	// maxLag is how far Run may fall behind its schedule before it drops
+	// the backlog instead of catching up in a burst.
+	maxLag = time.Second
+)
+
+// Generator produces events. It is not safe for concurrent use.
+type Generator struct {
+	rate   float64
+	dcs    []string
+	dcCum  []float64
+	topics [numStreams][]string // per stream, per DC
+	on     [numStreams]bool
+	now    func() time.Time
+	rng    *rand.Rand
+
+	wikis   []*wikiState
+	wikiCum []float64
+
+	queue []pending // events of the current action not yet returned
+	head  int
+
+	// Scheduled events: the test event and one canary per topic, spread
+	// evenly over every period events.
+	specials  []special
+	period    float64
+	emitted   int64 // events returned by Next
+	nSpecial  int64 // specials returned
+	noRegular bool  // only the test stream: every event is scheduled
+
+	e enc
+
+	// Run's clock and sleep, replaced in tests.
+	clock func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+type special struct {
+	stream int
+	dc     int // -1: the test event, which picks its DC
+	canary bool
+}
+
+// New validates o and returns a Generator.
+func New(o Options) (*Generator, error) {
+	g := &Generator{rate: o.Rate, now: o.Now, clock: time.Now, sleep: sleepCtx}
+	switch {
+	case g.rate == 0:
+		g.rate = defaultRate
+	case math.IsNaN(g.rate) || math.IsInf(g.rate, 0) || g.rate < 0:
+		return nil, fmt.Errorf("eventgen: rate %v is not a positive number", o.Rate)
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	g.dcs = o.DCs
+	if len(g.dcs) == 0 {
+		g.dcs = defaultDCs[:]
+	}
+	for i, dc := range g.dcs {
+		if dc == "" || strings.ContainsAny(dc, ". \t\n") {
+			return nil, fmt.Errorf("eventgen: DC prefix %q must be a non-empty name without a dot", dc)
+		}
+		if slices.Contains(g.dcs[:i], dc) {
+			return nil, fmt.Errorf("eventgen: DC prefix %q given twice", dc)
+		}
+	}
+	g.dcs = slices.Clone(g.dcs)
+	streams := o.Streams
+	if len(streams) == 0 {
+		streams = streamNames[:]
+	}
+	for _, name := range streams {
+		s := slices.Index(streamNames[:], name)
+		if s < 0 {
+			return nil, fmt.Errorf("eventgen: stream %q is not generated (streams: %s)", name, strings.Join(streamNames[:], ", "))
+		}
+		if g.on[s] {
+			return nil, fmt.Errorf("eventgen: stream %q given twice", name)
+		}
+		g.on[s] = true
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	g.rng = rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+
+	g.dcCum = make([]float64, len(g.dcs))
+	for i := range g.dcs {
+		share := primaryShare
+		if len(g.dcs) == 1 {
+			share = 1
+		} else if i > 0 {
+			share = (1 - primaryShare) / float64(len(g.dcs)-1)
+		}
+		g.dcCum[i] = share
+		if i > 0 {
+			g.dcCum[i] += g.dcCum[i-1]
+		}
+		for s := range numStreams {
+			g.topics[s] = append(g.topics[s], g.dcs[i]+"."+streamNames[s])
+		}
+	}
+
+	g.initWikis()
+	g.noRegular = !slices.ContainsFunc(g.wikis, func(w *wikiState) bool { return w.kindTotal > 0 })
+	if g.on[sTest] {
+		g.specials = append(g.specials, special{stream: sTest, dc: -1})
+	}
+	for s := range numStreams {
+		if g.on[s] {
+			for dc := range g.dcs {
+				g.specials = append(g.specials, special{stream: s, dc: dc, canary: true})
+			}
+		}
+	}
+	// A round of specials per minute at Rate, and never more than half
+	// of the events.
+	g.period = max(60*g.rate, 2*float64(len(g.specials)))
+	return g, nil
+}
+
+// Next returns the next event. Its time is Now() (Options.Now).
+func (g *Generator) Next() Event {
+	now := g.now()
+	if g.noRegular || float64(g.emitted) >= (float64(g.nSpecial)+0.5)*g.period/float64(len(g.specials)) {
+		sp := g.specials[g.nSpecial%int64(len(g.specials))]
+		g.nSpecial++
+		g.emitted++
+		return g.buildSpecial(sp, now)
+	}
+	for g.head == len(g.queue) {
+		g.queue, g.head = g.queue[:0], 0
+		g.newAction(now)
+	}
+	p := g.queue[g.head]
+	g.queue[g.head] = pending{}
+	g.head++
+	g.emitted++
+	return g.build(p, now)
+}
+
+// Run emits events to emit at Rate per second until ctx ends, then returns
+// nil, or until emit fails, then returns emit's error. Event i is due at
+// start + i/Rate; when emit is so slow that Run falls more than a second
+// behind, Run drops the backlog and starts its schedule again rather than
+// bursting.
+func (g *Generator) Run(ctx context.Context, emit func(Event) error) error {
+	interval := time.Duration(float64(time.Second) / g.rate)
+	start := g.clock()
+	for i := int64(0); ; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		now := g.clock()
+		if d := due.Sub(now); d > 0 {
+			if g.sleep(ctx, d) != nil {
+				return nil
+			}
+		} else if ctx.Err() != nil {
+			return nil
+		} else if -d > maxLag {
+			start, i = now, 0
+		}
+		if err := emit(g.Next()); err != nil {
+			return err
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// pickDC returns the DC of a new action.
+func (g *Generator) pickDC() int {
+	x := g.rng.Float64() * g.dcCum[len(g.dcCum)-1]
+	for i, c := range g.dcCum {
+		if x < c {
+			return i
+		}
+	}
+	return len(g.dcCum) - 1
+}

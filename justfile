@@ -1,0 +1,24 @@
+# EventStreams in Go: common tasks. `just --list` shows them.
+
+# Run the whole system in one process (embedded NATS, two Kafka clusters, ingest, serve on :8092)
+dev *ARGS:
+    go run ./infra/devstack {{ARGS}}
+
+# Run the tests (the README's test command)
+test:
+    go vet ./... && go test ./...
+
+# Benchmark ingest (kfake → JetStream) and serve (1,000 SSE clients, then a reconnect storm)
+bench:
+    go test ./ingest/mirror -run '^$' -bench Ingest -benchtime 3x
+    go run ./infra/servebench -clients 1000 -rate 10 -duration 20s
+    go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000
+
+# Check formatting and vet
+lint:
+    test -z "$(gofmt -l $(git ls-files '*.go'))" || (gofmt -l $(git ls-files '*.go'); exit 1)
+    go vet ./...
+
+# Format the Go code
+fmt:
+    gofmt -w $(git ls-files '*.go')
