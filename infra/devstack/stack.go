@@ -118,6 +118,13 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); _ = h.Run(hubCtx) }()
 	defer func() { stopHub(); <-hubDone }()
+	for !h.Ready() { // "running" must mean that streams can be opened
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	srv, err := api.New(api.Options{Layout: lay, Catalog: cat, Heartbeat: 15 * time.Second, MaxDuration: 15 * time.Minute,
 		Retry: 2 * time.Second, Version: "devstack"}, h, log.With("service", "serve"), reg)
 	if err != nil {
