@@ -22,3 +22,11 @@ lint:
 # Format the Go code
 fmt:
     gofmt -w $(git ls-files '*.go')
+
+# Start the compose stack (Kafka ×2, MirrorMaker, NATS, producer, ingest, serve ×2, nginx on :8092)
+up:
+    docker compose up --build -d
+
+# Stop the compose stack and remove its volumes
+down:
+    docker compose down -v
