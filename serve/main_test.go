@@ -10,45 +10,20 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 func serveBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "serve-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "serve")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return inproctest.Binary(t, "github.com/wikimedia-eventstreams-go/eventstreams/serve")
 }
 
 func TestConfigurationErrors(t *testing.T) {
@@ -90,21 +65,8 @@ func TestConfigurationErrors(t *testing.T) {
 // sent), that the process exits 0, and that a client resuming with its last
 // id elsewhere would lose nothing (the id is exact).
 func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
-	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	lay := layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: lay.Stream, Subjects: lay.Subjects()}); err != nil {
-		t.Fatal(err)
-	}
+	ns, js := inproctest.NATS(t, true)
+	lay := inproctest.Layout
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()

@@ -10,12 +10,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 )
 
 func freePort(t *testing.T) int {
@@ -44,10 +45,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // of several streams over HTTP within 30 s, resumes one by its id, and
 // stops it with Ctrl-C (SIGINT): it must exit 0.
 func TestDevstack(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "devstack")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := inproctest.Binary(t, "github.com/wikimedia-eventstreams-go/eventstreams/infra/devstack")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cmd := exec.Command(bin, "-addr", addr, "-nats-port", "0", "-kafka-ports", "0,0", "-rate", "200")
 	cmd.Env = append(os.Environ(), "SERVE_ADDR=")

@@ -7,45 +7,23 @@ package mirror_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-)
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 )
 
 // ingestBinary builds ./ingest once per test run.
 func ingestBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ingest-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ingest")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/wikimedia-eventstreams-go/eventstreams/ingest").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return inproctest.Binary(t, "github.com/wikimedia-eventstreams-go/eventstreams/ingest")
 }
 
 // proc is a running ingest binary.

@@ -19,13 +19,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-var lay = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+var lay = inproctest.Layout
 
 // world is NATS with the EventStreams stream, written to as ingest writes
 // it, and any number of serve instances on loopback listeners.
@@ -40,22 +40,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
-		Name: lay.Stream, Subjects: lay.Subjects(), Storage: jetstream.FileStorage, AllowDirect: true,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ns, js := inproctest.NATS(t, true)
 	full, _ := catalog.Builtin(nil)
 	cat, _ := full.Narrow([]string{"mediawiki.recentchange", "mediawiki.page-create"})
 	return &world{t: t, ns: ns.ClientURL(), js: js, cat: cat}

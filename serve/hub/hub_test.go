@@ -13,11 +13,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-var lay = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+var lay = inproctest.Layout
 
 // world is a NATS server with the EventStreams stream, written to the way
 // ingest writes it (subjects and the timestamp header), and a running Hub.
@@ -31,22 +31,7 @@ type world struct {
 
 func newWorld(t *testing.T, ringSize int) *world {
 	t.Helper()
-	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
-		Name: lay.Stream, Subjects: lay.Subjects(), Storage: jetstream.FileStorage, AllowDirect: true,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	_, js := inproctest.NATS(t, true)
 	h, err := New(js, Options{Layout: lay, Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"},
 		RingSize: ringSize, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -1,0 +1,84 @@
+// Package inproctest gives tests the pieces they all need: a nats-server
+// with JetStream on a temporary directory (and, if asked, the EventStreams
+// stream, as ingest creates it), and built binaries of the commands for
+// end-to-end tests. Everything started is stopped at the test's cleanup.
+//
+// Safe for concurrent use by parallel tests.
+package inproctest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+// Layout is the default JetStream layout (stream EVENTSTREAMS, prefix
+// eventstreams).
+var Layout = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+
+// NATS starts a nats-server with JetStream and returns it with a
+// JetStream client on its own connection. With stream set, it also creates
+// the EventStreams stream (file storage, subjects eventstreams.>, direct
+// gets), as ingest would.
+func NATS(t testing.TB, stream bool) (*server.Server, jetstream.JetStream) {
+	t.Helper()
+	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stream {
+		if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
+			Name: Layout.Stream, Subjects: Layout.Subjects(), Storage: jetstream.FileStorage, AllowDirect: true,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns, js
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{} // package → binary
+)
+
+// Binary builds the command at pkg (an import path) once per test process
+// and returns the binary's path.
+func Binary(t testing.TB, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := built[pkg]; ok {
+		return bin
+	}
+	dir, err := os.MkdirTemp("", "eventstreams-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatal(fmt.Errorf("go build %s: %v\n%s", pkg, err, out))
+	}
+	built[pkg] = bin
+	return bin
+}
