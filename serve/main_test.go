@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -67,9 +66,7 @@ func TestConfigurationErrors(t *testing.T) {
 func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 	ns, js := inproctest.NATS(t, true)
 	lay := inproctest.Layout
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
+	addr := inproctest.FreeAddr(t)
 	cmd := exec.Command(serveBinary(t))
 	cmd.Env = []string{"NATS_URL=" + ns.ClientURL(), "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}
 	var stderr bytes.Buffer

@@ -2,16 +2,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,37 +15,15 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // TestDevstack builds and starts the devstack on free ports, reads events
 // of several streams over HTTP within 30 s, resumes one by its id, and
 // stops it with Ctrl-C (SIGINT): it must exit 0.
 func TestDevstack(t *testing.T) {
 	bin := inproctest.Binary(t, "github.com/wikimedia-eventstreams-go/eventstreams/infra/devstack")
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := inproctest.FreeAddr(t)
 	cmd := exec.Command(bin, "-addr", addr, "-nats-port", "0", "-kafka-ports", "0,0", "-rate", "200")
 	cmd.Env = append(os.Environ(), "SERVE_ADDR=")
-	var stdout, stderr syncBuffer
+	var stdout, stderr inproctest.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

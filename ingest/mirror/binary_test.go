@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,36 +28,9 @@ func ingestBinary(t *testing.T) string {
 // proc is a running ingest binary.
 type proc struct {
 	cmd     *exec.Cmd
-	stderr  *lockedBuffer
+	stderr  *inproctest.Buffer
 	metrics string        // base URL of /metrics and /healthz
 	done    chan struct{} // closed when the process has exited
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // env is the environment that points the binary at the harness.
@@ -88,7 +60,7 @@ func startBinary(t *testing.T, env []string, metricsAddr string) *proc {
 	t.Helper()
 	cmd := exec.Command(ingestBinary(t))
 	cmd.Env = env
-	p := &proc{cmd: cmd, stderr: &lockedBuffer{}, metrics: "http://" + metricsAddr, done: make(chan struct{})}
+	p := &proc{cmd: cmd, stderr: &inproctest.Buffer{}, metrics: "http://" + metricsAddr, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if testing.Verbose() {
 		cmd.Stderr = io.MultiWriter(p.stderr, os.Stderr)
@@ -179,7 +151,7 @@ func TestBinaryKilledAndRestarted(t *testing.T) {
 	const partitions = 2
 	h := newHarness(t, partitions, rc, "mediawiki.revision-create")
 	streams := []string{rc, "mediawiki.revision-create"}
-	addr := freeAddr(t)
+	addr := inproctest.FreeAddr(t)
 	env := h.env(t, addr)
 
 	var mu sync.Mutex

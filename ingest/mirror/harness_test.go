@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
@@ -36,40 +37,28 @@ var dcs = []string{"eqiad", "codfw"}
 // Kafka clusters, eqiad and codfw, each holding both DCs' topics of the
 // streams under test, as MirrorMaker leaves them.
 type harness struct {
-	t        testing.TB
-	ns       *server.Server
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	kafka    map[string]*kfake.Cluster
-	produce  map[string]*kgo.Client
-	down     map[string]*downSwitch
-	cat      *catalog.Catalog
-	layout   layout.Layout
-	topics   []string
-	epochMs  int64
-	produced sync.Map // meta id → produced event
+	t       testing.TB
+	ns      *server.Server
+	js      jetstream.JetStream
+	kafka   map[string]*kfake.Cluster
+	produce map[string]*kgo.Client
+	down    map[string]*downSwitch
+	cat     *catalog.Catalog
+	layout  layout.Layout
+	topics  []string
+	epochMs int64
 }
 
 func newHarness(t testing.TB, partitions int32, streams ...string) *harness {
 	t.Helper()
-	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	ns, js := inproctest.NATS(t, false) // ingest creates the stream
 	full, _ := catalog.Builtin(nil)
 	cat, err := full.Narrow(streams)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{
-		t: t, ns: ns, nc: nc, js: js, cat: cat,
+		t: t, ns: ns, js: js, cat: cat,
 		kafka: map[string]*kfake.Cluster{}, produce: map[string]*kgo.Client{}, down: map[string]*downSwitch{},
 		layout: layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix},
 		topics: cat.Topics(), epochMs: time.Date(2024, 4, 4, 13, 20, 26, 0, time.UTC).UnixMilli(),
