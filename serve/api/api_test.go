@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
@@ -41,9 +43,14 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ns, js := inproctest.NATS(t, true)
+	return worldOn(t, ns.ClientURL(), js)
+}
+
+// worldOn is a world on a NATS of the test's own, whose stream exists.
+func worldOn(t *testing.T, natsURL string, js jetstream.JetStream) *world {
 	full, _ := catalog.Builtin(nil)
 	cat, _ := full.Narrow([]string{"mediawiki.recentchange", "mediawiki.page-create"})
-	return &world{t: t, ns: ns.ClientURL(), js: js, cat: cat}
+	return &world{t: t, ns: natsURL, js: js, cat: cat}
 }
 
 // publish stores n events alternating recentchange and page-create and
@@ -75,7 +82,7 @@ type instance struct {
 // serve starts one serve instance (its own NATS connection and hub).
 func (w *world) serve(mod func(*Options)) *instance {
 	w.t.Helper()
-	nc, err := nats.Connect(w.ns)
+	nc, err := nats.Connect(w.ns, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -532,6 +539,70 @@ func TestFeedFailureSendsErrorEvent(t *testing.T) {
 	}
 	if _, err := io.ReadAll(c.r); err != nil {
 		t.Fatalf("the stream did not end cleanly after the error event: %v", err)
+	}
+}
+
+// TestNATSRestartEndsStreamsThatResume restarts nats-server (same port,
+// same store) under an open client: the client gets the error event and
+// its stream ends; reconnecting with its last id while the feed restarts
+// is served (not refused), from exactly the next event.
+func TestNATSRestartEndsStreamsThatResume(t *testing.T) {
+	dir, addr := t.TempDir(), inproctest.FreeAddr(t)
+	_, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	startNATS := func() *server.Server {
+		ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: dir, Port: port})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(ns.Shutdown)
+		return ns
+	}
+	ns := startNATS()
+	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
+		Name: lay.Stream, Subjects: lay.Subjects(), Storage: jetstream.FileStorage,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := worldOn(t, ns.ClientURL(), js)
+	a := w.serve(nil)
+
+	c := open(t, a.url+"/v2/stream/recentchange", nil)
+	w.publish(4) // recentchange: n = 0, 2
+	c.event(t)
+	last, data := c.event(t)
+	if n(t, data) != 2 {
+		t.Fatalf("second event: %s", data)
+	}
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	for {
+		f := c.frame(t)
+		if strings.HasPrefix(f, "event: error\ndata: {") {
+			break
+		}
+		if strings.HasPrefix(f, "event: message") {
+			t.Fatalf("unexpected event while NATS is down: %q", f)
+		}
+	}
+	if _, err := io.ReadAll(c.r); err != nil {
+		t.Fatalf("the stream did not end cleanly after the error event: %v", err)
+	}
+
+	startNATS()
+	c = open(t, a.url+"/v2/stream/recentchange", map[string]string{"Last-Event-ID": last})
+	w.publish(4) // recentchange: n = 4, 6
+	for _, want := range []int{4, 6} {
+		if _, data := c.event(t); n(t, data) != want {
+			t.Fatalf("after the restart: got %s, want n=%d", data, want)
+		}
 	}
 }
 

@@ -81,6 +81,12 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		return bad(c)
 	}
 
+	// The start position depends on the feed's epoch and end: wait for a
+	// feed that is restarting (clients reconnecting after a NATS blip)
+	// rather than refuse them.
+	if !s.hub.WaitReady(c.UserContext()) {
+		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "The live feed is starting; retry shortly.")
+	}
 	start, bad := s.start(c, streams)
 	if bad != nil {
 		return bad(c)

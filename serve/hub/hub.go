@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
@@ -36,7 +37,7 @@ var (
 	ErrTooSlow = errors.New("hub: client fell behind the ring")
 	// ErrFeedFailed: the live feed stopped (NATS lost, stream deleted).
 	ErrFeedFailed = errors.New("hub: live feed failed")
-	// ErrNotReady: the hub has not started its live feed yet.
+	// ErrNotReady: the live feed has not started yet, or is restarting.
 	ErrNotReady = errors.New("hub: not ready")
 	// ErrBusy: too many clients are catching up at once (in this process,
 	// or consumers on the stream); the client should retry shortly.
@@ -151,7 +152,10 @@ type Options struct {
 	// for a slot.
 	MaxCatchUps int
 	CatchUpWait time.Duration
-	Logger      *slog.Logger
+	// ReadyWait bounds WaitReady (default 5 s): clients that reconnect
+	// while the feed restarts after a NATS blip are served, not refused.
+	ReadyWait time.Duration
+	Logger    *slog.Logger
 }
 
 // Hub is the shared live feed and its ring.
@@ -193,6 +197,9 @@ func New(js jetstream.JetStream, opts Options) (*Hub, error) {
 	}
 	if opts.CatchUpWait <= 0 {
 		opts.CatchUpWait = 30 * time.Second
+	}
+	if opts.ReadyWait <= 0 {
+		opts.ReadyWait = 5 * time.Second
 	}
 	return &Hub{js: js, opts: opts, log: opts.Logger, ring: make([]*Event, opts.RingSize), notify: make(chan struct{}),
 		catchUps: make(chan struct{}, opts.MaxCatchUps)}, nil
@@ -289,8 +296,23 @@ func (h *Hub) feed(ctx context.Context) error {
 	h.ready = true
 	h.generation++
 	gen := h.generation
+	ch := h.notify // wakes Opens waiting for the feed
+	h.notify = make(chan struct{})
 	h.mu.Unlock()
+	close(ch)
 	h.log.Info("live feed started", slog.String("epoch", epoch), slog.Uint64("from_seq", start+1), slog.Uint64("head_seq", head))
+
+	// A lost NATS connection (a restart, a network cut) ends the feed: its
+	// clients get an error event and resume by id from a serve that is
+	// connected, rather than hang on a silent stream. The ordered consumer
+	// could resume by itself, but a client cannot tell a quiet stream from
+	// a cut one.
+	nc := h.js.Conn()
+	lost := nc.StatusChanged(nats.DISCONNECTED, nats.RECONNECTING, nats.CLOSED)
+	defer nc.RemoveStatusListener(lost)
+	if !nc.IsConnected() {
+		return errConnectionLost
+	}
 
 	failed := make(chan error, 1)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
@@ -316,8 +338,12 @@ func (h *Hub) feed(ctx context.Context) error {
 		return ctx.Err()
 	case err := <-failed:
 		return err
+	case <-lost:
+		return errConnectionLost
 	}
 }
+
+var errConnectionLost = errors.New("NATS connection lost")
 
 // isFatal decides which consumer errors end the feed: the stream is gone
 // (deleted, or recreated with another epoch). Other errors (a heartbeat
@@ -413,6 +439,28 @@ func (h *Hub) snapshot() (gen uint64, epoch string, coveredFrom uint64, ready bo
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.generation, h.epoch, h.coveredFrom, h.ready
+}
+
+// WaitReady waits, at most ReadyWait, until the live feed runs, and
+// reports whether it does.
+func (h *Hub) WaitReady(ctx context.Context) bool {
+	t := time.NewTimer(h.opts.ReadyWait)
+	defer t.Stop()
+	for {
+		h.mu.RLock()
+		ready, ch := h.ready, h.notify
+		h.mu.RUnlock()
+		if ready {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // Reader delivers one client's events in sequence order: from its own
