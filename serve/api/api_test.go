@@ -666,6 +666,46 @@ func gaugeValue(reg *prometheus.Registry, name string) float64 {
 	return total
 }
 
+// TestStalledClientHoldsLittle: a client that stops reading is dropped
+// once serve's socket send buffer (capped at sendBuffer; the kernel would
+// otherwise grow it to megabytes) and its own receive window are full, not
+// after megabytes of events were queued for it in the kernel.
+func TestStalledClientHoldsLittle(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(func(o *Options) { o.WriteTimeout = 200 * time.Millisecond })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
+	fmt.Fprintf(conn, "GET /v2/stream/recentchange HTTP/1.1\r\nHost: x\r\n\r\n")
+	for gaugeValue(a.reg, "eventstreams_connected_clients") == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	pad := strings.Repeat("x", 10<<10)
+	published := 0
+	for counterValue(a.reg, "eventstreams_disconnects_total", "client_gone") == 0 {
+		if published == 800 { // 8 MB, within the test ring of 1,024 events
+			t.Fatal("a client that does not read was not disconnected")
+		}
+		m := &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"), Data: []byte(`{"pad":"` + pad + `"}`),
+			Header: nats.Header{layout.HeaderTimestamp: {"1"}}}
+		if _, err := w.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		published++
+		time.Sleep(2 * time.Millisecond)
+	}
+	sent := counterValue(a.reg, "eventstreams_bytes_sent_total", "")
+	t.Logf("%.0f bytes queued before the client was dropped", sent)
+	if sent > 1<<20 {
+		t.Errorf("%.0f bytes were queued for a client that never read (at most 1 MiB expected)", sent)
+	}
+}
+
+// counterValue is the counter's value with the label value reason (""
+// for a counter without labels).
 func counterValue(reg *prometheus.Registry, name, reason string) float64 {
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {
@@ -673,6 +713,9 @@ func counterValue(reg *prometheus.Registry, name, reason string) float64 {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
+			if reason == "" && len(m.GetLabel()) == 0 {
+				return m.GetCounter().GetValue()
+			}
 			for _, l := range m.GetLabel() {
 				if l.GetValue() == reason {
 					return m.GetCounter().GetValue()
