@@ -33,6 +33,7 @@ type liveResult struct {
 	LatMax           float64        `json:"latency_max_ms"`
 	ServeCores       float64        `json:"serve_cpu_cores"`
 	ServeUsPerDeliv  float64        `json:"serve_cpu_us_per_delivery"`
+	ServeSysShare    float64        `json:"serve_cpu_kernel_share"`
 	BenchCores       float64        `json:"bench_cpu_cores"`
 	BoxCores         float64        `json:"box_cpu_busy_cores"`
 	StealCores       float64        `json:"box_cpu_steal_cores"`
@@ -145,6 +146,9 @@ func (b *bench) live(ctx context.Context) error {
 	if res.Deliveries > 0 {
 		res.ServeUsPerDeliv = use.ServeSec / float64(res.Deliveries) * 1e6
 	}
+	if use.ServeSec > 0 {
+		res.ServeSysShare = use.ServeSysSec / use.ServeSec
+	}
 	res.RSSEndMiB, res.RSSMaxMiB = mib(rssEnd), mib(max(rssMax, rssEnd))
 	res.RSSPerConnKiB = float64(rssEnd-rssIdle) / float64(connected)
 
@@ -227,7 +231,8 @@ func printLive(r *liveResult, cfg config) {
 	row("deliveries", "%d  = %.0f/s  (expected %.0f/s)", r.Deliveries, r.DeliveriesPerSec, r.ExpectedPerSec)
 	row("end-to-end latency", "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms",
 		r.LatP50, r.LatP90, r.LatP99, r.LatP999, r.LatMax)
-	row("serve CPU", "%.3f cores  = %.1f µs per delivery", r.ServeCores, r.ServeUsPerDeliv)
+	row("serve CPU", "%.3f cores  = %.1f µs per delivery (%.0f%% in the kernel: %.1f µs)",
+		r.ServeCores, r.ServeUsPerDeliv, 100*r.ServeSysShare, r.ServeSysShare*r.ServeUsPerDeliv)
 	row("bench process CPU (clients+NATS)", "%.3f cores", r.BenchCores)
 	row("whole machine CPU", "%.2f of %d cores busy  (%.2f neither serve nor bench: kernel, other processes; steal %.2f)",
 		r.BoxCores, numCPU(), r.BoxCores-r.ServeCores-r.BenchCores, r.StealCores)

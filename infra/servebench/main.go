@@ -26,9 +26,10 @@
 //	-mode live (default): events flow at -rate per second; -clients
 //	connections to /v2/stream/recentchange are ramped up (-ramp-batch every
 //	-ramp-interval), then measured for -duration: deliveries per second,
-//	end-to-end latency p50/p99/max, serve CPU (cores, and µs per delivery,
-//	from /proc/<pid>/stat), serve RSS before and after the connections and
-//	per connection (from /proc/<pid>/status), serve goroutines (from
+//	end-to-end latency p50/p99/max, serve CPU (cores, µs per delivery, and
+//	the share of it spent in the kernel, from /proc/<pid>/stat), serve RSS
+//	before and after the connections and per connection (from
+//	/proc/<pid>/status), serve goroutines (from
 //	/metrics), and the sequence checks, which must all be 0. After the
 //	window the publisher stops and every client must reach the last event.
 //

@@ -184,25 +184,32 @@ func (t *tailBuffer) Lines() int {
 
 // cpuTicks is utime+stime of pid ("self" for this process), in clock ticks.
 func cpuTicks(pid string) (int64, error) {
+	ut, st, err := cpuUserSys(pid)
+	return ut + st, err
+}
+
+// cpuUserSys is utime and stime of pid, in clock ticks: the time spent in
+// the process's own code and in the kernel on its behalf.
+func cpuUserSys(pid string) (user, sys int64, err error) {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) may hold spaces: fields after its ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
+		return 0, 0, errors.New("unexpected /proc stat format")
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, errors.New("unexpected /proc stat format")
+		return 0, 0, errors.New("unexpected /proc stat format")
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, errors.New("unexpected /proc stat format")
+		return 0, 0, errors.New("unexpected /proc stat format")
 	}
-	return ut + st, nil
+	return ut, st, nil
 }
 
 // boxTicks is the machine's busy, stolen and total CPU time, in clock
@@ -267,13 +274,14 @@ func memKB(pid string) (rss, hwm int64, err error) {
 // cpuSample is a point in time for CPU measurements.
 type cpuSample struct {
 	at                        time.Time
-	serve, self               int64
+	serve, serveSys, self     int64
 	boxBusy, boxSteal, boxAll int64
 }
 
 func sampleCPU(pid int) cpuSample {
 	s := cpuSample{at: time.Now()}
-	s.serve, _ = cpuTicks(strconv.Itoa(pid))
+	ut, st, _ := cpuUserSys(strconv.Itoa(pid))
+	s.serve, s.serveSys = ut+st, st
 	s.self, _ = cpuTicks("self")
 	s.boxBusy, s.boxSteal, s.boxAll, _ = boxTicks()
 	return s
@@ -284,6 +292,7 @@ type cpuUse struct {
 	Wall        time.Duration
 	Serve       float64 // cores
 	ServeSec    float64 // CPU seconds
+	ServeSysSec float64 // of which in the kernel
 	Bench       float64 // this process: load clients, publisher, nats-server
 	Box         float64 // whole machine, busy cores
 	Steal       float64 // cores taken by the hypervisor
@@ -293,7 +302,7 @@ type cpuUse struct {
 func cpuBetween(a, b cpuSample) cpuUse {
 	wall := b.at.Sub(a.at)
 	sec := wall.Seconds()
-	u := cpuUse{Wall: wall, ServeSec: float64(b.serve-a.serve) / clockTicks}
+	u := cpuUse{Wall: wall, ServeSec: float64(b.serve-a.serve) / clockTicks, ServeSysSec: float64(b.serveSys-a.serveSys) / clockTicks}
 	if sec > 0 {
 		u.Serve = u.ServeSec / sec
 		u.Bench = float64(b.self-a.self) / clockTicks / sec
