@@ -542,6 +542,50 @@ func TestFeedFailureSendsErrorEvent(t *testing.T) {
 	}
 }
 
+// TestMultiLineJSON: an event stored with line breaks between its JSON
+// tokens reaches an SSE client as several data: lines, which SSE joins back
+// with "\n", and an NDJSON client on one line.
+func TestMultiLineJSON(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(nil)
+	sse := open(t, a.url+"/v2/stream/recentchange", nil)
+	nd := get(t, a.url+"/v2/stream/recentchange", map[string]string{"Accept": "application/json"})
+	ndr := bufio.NewReader(nd.Body)
+	if first, _ := ndr.ReadString('\n'); first != "\n" {
+		t.Fatalf("first NDJSON line %q", first)
+	}
+	stored := "{\"n\":0,\r\n  \"s\":\"a\\nb\",\r  \"t\":1\n}\n"
+	if _, err := w.js.PublishMsg(context.Background(), &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"),
+		Data: []byte(stored), Header: nats.Header{layout.HeaderTimestamp: {"1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f := sse.frame(t)
+	for !strings.HasPrefix(f, "event: message\n") {
+		f = sse.frame(t)
+	}
+	var data []string
+	for _, line := range strings.Split(strings.TrimSuffix(f, "\n\n"), "\n") {
+		if v, ok := strings.CutPrefix(line, "data: "); ok {
+			data = append(data, v)
+		} else if !strings.HasPrefix(line, "event: ") && !strings.HasPrefix(line, "id: ") {
+			t.Fatalf("frame %q has a line that is no SSE field: %q", f, line)
+		}
+	}
+	if got, want := strings.Join(data, "\n"), "{\"n\":0,\n  \"s\":\"a\\nb\",\n  \"t\":1\n}\n"; got != want {
+		t.Errorf("SSE data %q, want %q", got, want)
+	}
+	if !json.Valid([]byte(strings.Join(data, "\n"))) {
+		t.Error("the SSE data is not JSON")
+	}
+	line, err := ndr.ReadString('\n')
+	if !json.Valid([]byte(line)) {
+		t.Error("the NDJSON line is not JSON")
+	}
+	if want := "{\"n\":0,   \"s\":\"a\\nb\",   \"t\":1 } \n"; err != nil || line != want {
+		t.Errorf("NDJSON line %q, %v; want %q", line, err, want)
+	}
+}
+
 // TestNATSRestartEndsStreamsThatResume restarts nats-server (same port,
 // same store) under an open client: the client gets the error event and
 // its stream ends; reconnecting with its last id while the feed restarts

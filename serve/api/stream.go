@@ -371,7 +371,7 @@ func (s *Server) loop(w *sse.Conn, st *streamState) string {
 			for _, e := range evs {
 				var werr error
 				if st.ndjson {
-					werr = w.Append(e.Data())
+					werr = w.Append(e.Line)
 					if werr == nil {
 						werr = w.AppendString("\n")
 					}

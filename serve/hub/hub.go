@@ -14,6 +14,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,12 +52,13 @@ type Event struct {
 	Stream string // stream token of the subject
 	Wiki   string // wiki token of the subject
 	// Frame is the SSE frame: event: message, id:, data: <stored bytes>.
-	Frame     []byte
-	dataStart int
+	Frame []byte
+	// Line is the event's JSON on one line, for NDJSON: the stored bytes
+	// (a slice of Frame), except that line breaks between JSON tokens, if
+	// any, are spaces (a JSON string cannot hold a raw line break, so the
+	// value is the same).
+	Line []byte
 }
-
-// Data is the event's stored JSON, as ingest wrote it.
-func (e *Event) Data() []byte { return e.Frame[e.dataStart : len(e.Frame)-2] }
 
 // ID is the event's SSE id.
 func (e *Event) ID(epoch string) position.ID {
@@ -71,10 +73,45 @@ func frame(l layout.Layout, epoch string, seq uint64, subject string, ts int64, 
 	buf = append(buf, "event: message\nid: "...)
 	buf = e.ID(epoch).AppendJSON(buf)
 	buf = append(buf, "\ndata: "...)
-	e.dataStart = len(buf)
-	buf = append(buf, data...)
+	if bytes.IndexAny(data, "\r\n") < 0 {
+		start := len(buf)
+		buf = append(buf, data...)
+		e.Frame = append(buf, "\n\n"...)
+		e.Line = e.Frame[start : start+len(data)]
+		return e
+	}
+	// JSON stored with line breaks between its tokens (a producer's pretty
+	// printing): a line break would end the SSE field, so each line gets
+	// its own data: field, which clients join back with "\n"; the NDJSON
+	// line has spaces instead.
+	line := make([]byte, 0, len(data))
+	for i, l := range splitLines(data) {
+		if i > 0 {
+			buf = append(buf, "\ndata: "...)
+			line = append(line, ' ')
+		}
+		buf = append(buf, l...)
+		line = append(line, l...)
+	}
+	e.Line = line
 	e.Frame = append(buf, "\n\n"...)
 	return e
+}
+
+// splitLines splits p at each line ending SSE knows: CRLF, CR or LF.
+func splitLines(p []byte) [][]byte {
+	var out [][]byte
+	for {
+		i := bytes.IndexAny(p, "\r\n")
+		if i < 0 {
+			return append(out, p)
+		}
+		out = append(out, p[:i])
+		if p[i] == '\r' && i+1 < len(p) && p[i+1] == '\n' {
+			i++
+		}
+		p = p[i+1:]
+	}
 }
 
 func splitSubject(l layout.Layout, subject string) (stream, wiki string) {

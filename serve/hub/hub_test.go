@@ -123,8 +123,8 @@ func TestLiveFeedFramesOnce(t *testing.T) {
 		if string(e.Frame) != want {
 			t.Fatalf("event %d frame\n%q\nwant\n%q", i, e.Frame, want)
 		}
-		if string(e.Data()) != fmt.Sprintf(`{"n":%d}`, i) {
-			t.Fatalf("event %d data %q", i, e.Data())
+		if string(e.Line) != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("event %d data %q", i, e.Line)
 		}
 	}
 	// A second reader at the head gets the very same frames (framed once).
@@ -178,7 +178,7 @@ func TestCatchUpHandsOverExactly(t *testing.T) {
 			next := 0
 			for _, e := range got {
 				var n int
-				fmt.Sscanf(string(e.Data()), `{"n":%d}`, &n)
+				fmt.Sscanf(string(e.Line), `{"n":%d}`, &n)
 				for next < 600 && !tt.match(next) {
 					next++
 				}
@@ -255,8 +255,8 @@ func TestSinceSelectsByKafkaTime(t *testing.T) {
 	w.publish(10)
 	got := readN(t, r, 60)
 	for i, e := range got {
-		if want := fmt.Sprintf(`{"n":%d}`, 250+i); string(e.Data()) != want {
-			t.Fatalf("event %d: %s, want %s", i, e.Data(), want)
+		if want := fmt.Sprintf(`{"n":%d}`, 250+i); string(e.Line) != want {
+			t.Fatalf("event %d: %s, want %s", i, e.Line, want)
 		}
 	}
 }
@@ -300,13 +300,13 @@ func TestRingPreloadedAtStart(t *testing.T) {
 		t.Error("resuming inside the preloaded ring opened a catch-up consumer")
 	}
 	for i, e := range readN(t, r, 50) {
-		if want := fmt.Sprintf(`{"n":%d}`, 50+i); string(e.Data()) != want {
-			t.Fatalf("event %s, want %s", e.Data(), want)
+		if want := fmt.Sprintf(`{"n":%d}`, 50+i); string(e.Line) != want {
+			t.Fatalf("event %s, want %s", e.Line, want)
 		}
 	}
 	w.publish(1)
-	if got := readN(t, head, 1); string(got[0].Data()) != `{"n":100}` {
-		t.Errorf("a client at the head got %s first, want only the new event", got[0].Data())
+	if got := readN(t, head, 1); string(got[0].Line) != `{"n":100}` {
+		t.Errorf("a client at the head got %s first, want only the new event", got[0].Line)
 	}
 }
 
