@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,18 @@ func (s *Server) App() *fiber.App {
 	})
 	app.Use(s.commonHeaders)
 	app.Get("/v2/stream/:streams", s.stream)
+	app.Get("/v2/stream", func(c *fiber.Ctx) error { // also /v2/stream/: no stream named
+		return s.fail(c, fiber.StatusBadRequest, "bad_request", "No Streams",
+			"Name at least one stream, as in /v2/stream/recentchange or /v2/stream/recentchange,page-create; /v2/streams lists them.")
+	})
+	// CORS preflight, for fetch-based clients that send Last-Event-ID
+	// themselves (EventSource does not need it): allowed headers are set
+	// on every response by commonHeaders.
+	app.Options("/*", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, OPTIONS")
+		c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+		return c.SendStatus(fiber.StatusNoContent)
+	})
 	app.Get("/v2/streams", s.streamList)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
@@ -211,7 +224,7 @@ func (s *Server) fail(c *fiber.Ctx, status int, typ, title, detail string) error
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		return s.fail(c, fe.Code, strings.ToLower(strings.ReplaceAll(fiber.ErrBadRequest.Message, " ", "_")), fe.Message, fe.Message)
+		return s.fail(c, fe.Code, strings.ToLower(strings.ReplaceAll(http.StatusText(fe.Code), " ", "_")), fe.Message, fe.Message)
 	}
 	s.log.Error("request failed", slog.String("uri", c.OriginalURL()), slog.String("error", err.Error()))
 	return s.fail(c, fiber.StatusInternalServerError, "internal_error", "Internal Server Error", "The server failed to answer this request.")

@@ -369,6 +369,9 @@ func TestErrors(t *testing.T) {
 		{"unknown parameter", a, "/v2/stream/recentchange?foo=1", nil, 400, "bad_request", "Unknown query parameters: foo"},
 		{"bad wiki", a, "/v2/stream/recentchange?wiki=en.wiki", nil, 400, "bad_request", "is not a wiki id"},
 		{"unknown route", a, "/v3/nothing", nil, 404, "not_found", "No route for GET /v3/nothing"},
+		{"no stream", a, "/v2/stream", nil, 400, "bad_request", "Name at least one stream"},
+		{"no stream, with a slash", a, "/v2/stream/", nil, 400, "bad_request", "Name at least one stream"},
+		{"headers too large", a, "/v2/stream/recentchange", map[string]string{"X-Pad": strings.Repeat("x", 9<<10)}, 431, "request_header_fields_too_large", ""},
 		{"no client IP", limited, "/v2/stream/recentchange", nil, 400, "bad_request", "X-Client-IP is a required request header"},
 	}
 	for _, tt := range tests {
@@ -392,6 +395,22 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("CORS preflight", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodOptions, a.url+"/v2/stream/recentchange", nil)
+		req.Header.Set("Origin", "https://example.org")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "last-event-id")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != 204 || h.Get("Access-Control-Allow-Origin") != "*" ||
+			!strings.Contains(h.Get("Access-Control-Allow-Headers"), "last-event-id") || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "GET") {
+			t.Errorf("preflight: %d %v", resp.StatusCode, h)
+		}
+	})
 	t.Run("process limit", func(t *testing.T) {
 		full := w.serve(func(o *Options) { o.MaxClients = 1 })
 		open(t, full.url+"/v2/stream/recentchange", nil)
