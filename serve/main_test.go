@@ -59,48 +59,28 @@ func TestConfigurationErrors(t *testing.T) {
 	}
 }
 
-// TestSIGTERMEndsStreamsCleanly runs the binary, reads an event, sends
-// SIGTERM, and checks that the open stream ends cleanly (the last chunk is
-// sent), that the process exits 0, and that a client resuming with its last
-// id elsewhere would lose nothing (the id is exact).
+// TestSIGTERMEndsStreamsCleanly: SIGTERM ends an open stream cleanly and
+// serve exits 0; events stored meanwhile reach the client when it resumes
+// with its last id on another serve process, from exactly the next one.
 func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 	ns, js := inproctest.NATS(t, true)
 	lay := inproctest.Layout
-	addr := inproctest.FreeAddr(t)
-	cmd := exec.Command(serveBinary(t))
-	cmd.Env = []string{"NATS_URL=" + ns.ClientURL(), "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
+	publish := func(from, to int) {
+		for i := from; i < to; i++ {
+			m := &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"), Data: []byte(fmt.Sprintf(`{"n":%d}`, i)),
+				Header: nats.Header{layout.HeaderTimestamp: {"1712236826000"}}}
+			if _, err := js.PublishMsg(context.Background(), m); err != nil {
+				t.Fatal(err)
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve not ready; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	addr, cmd, stderr := startServe(t, ns.ClientURL())
 	resp, err := http.Get("http://" + addr + "/v2/stream/recentchange")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	for i := range 3 {
-		m := &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"), Data: []byte(fmt.Sprintf(`{"n":%d}`, i)),
-			Header: nats.Header{layout.HeaderTimestamp: {"1712236826000"}}}
-		if _, err := js.PublishMsg(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish(0, 3)
 	r := bufio.NewReader(resp.Body)
 	var lastID string
 	for events := 0; events < 3; {
@@ -119,6 +99,7 @@ func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	publish(3, 5) // while serve stops
 	if _, err := io.ReadAll(r); err != nil {
 		t.Errorf("the stream did not end cleanly at SIGTERM: %v", err)
 	}
@@ -134,5 +115,57 @@ func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"serve stopped"`) || !strings.Contains(stderr.String(), `"reason":"shutdown"`) {
 		t.Errorf("no clean shutdown in the log:\n%s", stderr.String())
+	}
+
+	publish(5, 6) // after serve stopped
+	addr2, _, _ := startServe(t, ns.ClientURL())
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr2+"/v2/stream/recentchange", nil)
+	req.Header.Set("Last-Event-ID", lastID)
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	r2 := bufio.NewReader(resp2.Body)
+	for want := 3; want < 6; {
+		line, err := r2.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			if got := strings.TrimSpace(data); got != fmt.Sprintf(`{"n":%d}`, want) {
+				t.Fatalf("after resuming: %s, want n=%d", got, want)
+			}
+			want++
+		}
+	}
+}
+
+// startServe runs the serve binary against natsURL, allowing recentchange,
+// and waits until it is ready. It is killed at the test's end.
+func startServe(t *testing.T, natsURL string) (addr string, cmd *exec.Cmd, stderr *inproctest.Buffer) {
+	t.Helper()
+	addr = inproctest.FreeAddr(t)
+	cmd = exec.Command(serveBinary(t))
+	cmd.Env = []string{"NATS_URL=" + natsURL, "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}
+	stderr = &inproctest.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return addr, cmd, stderr
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve not ready; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

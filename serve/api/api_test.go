@@ -325,6 +325,10 @@ func TestStartPositions(t *testing.T) {
 		{"seq", "?seq=11", nil, 10},
 		{"since ms", "?since=1000000000050", nil, 50},
 		{"since ISO", "?since=2001-09-09T01:46:40.060Z", nil, 60},
+		{"since ISO with an offset", "?since=2001-09-09T03:46:40.040%2B02:00", nil, 40},
+		{"since date only (UTC)", "?since=2001-09-09", nil, 0},
+		{"since RFC 1123", "?since=Sun,%2009%20Sep%202001%2001:46:40%20GMT", nil, 0},
+		{"seq wins over since", "?seq=21&since=1000000000050", nil, 20},
 		{"Last-Event-ID wins over seq and since", "?seq=5&since=1000000000050", map[string]string{"Last-Event-ID": `[{"seq":30,"timestamp":1,"epoch":"EPOCH"}]`}, 30},
 		{"id of another epoch resumes by time", "", map[string]string{"Last-Event-ID": `[{"seq":1,"timestamp":1000000000071,"epoch":"other"}]`}, 70},
 		{"EventStreams id", "", map[string]string{"Last-Event-ID": `[{"topic":"eqiad.mediawiki.recentchange","partition":0,"timestamp":1000000000081},{"topic":"codfw.mediawiki.recentchange","partition":0,"offset":-1}]`}, 80},
@@ -438,8 +442,18 @@ func TestHeartbeatMaxDurationAndStop(t *testing.T) {
 	c := open(t, a.url+"/v2/stream/recentchange", nil)
 	c.frame(t) // :ok
 	c.frame(t) // retry
-	if got := c.frame(t); got != ":\n\n" {
-		t.Fatalf("heartbeat %q", got)
+	// Heartbeats come when nothing was written for the heartbeat interval,
+	// not sooner (the bound is halved: the client sees writes a little
+	// after they happen; how much later they come depends on the load).
+	last := time.Now()
+	for range 2 {
+		if got := c.frame(t); got != ":\n\n" {
+			t.Fatalf("heartbeat %q", got)
+		}
+		if since := time.Since(last); since < 100*time.Millisecond {
+			t.Fatalf("a heartbeat came %v after the previous write, well before the 200ms interval", since)
+		}
+		last = time.Now()
 	}
 	w.publish(2)
 	id, _ := c.event(t)
