@@ -54,8 +54,9 @@ type Options struct {
 	WriteTimeout time.Duration
 	// MaxStreams bounds the streams named in one request (default 32).
 	MaxStreams int
-	// MaxWikis bounds the wikis of a wiki filter (default 64).
-	MaxWikis int
+	// MaxFilterValues bounds the values of each filter (wiki, type,
+	// namespace, domain; default 64).
+	MaxFilterValues int
 	// MaxClients bounds the streams open at once in this process (default
 	// 50,000); beyond it a stream request gets 503 and should retry
 	// elsewhere.
@@ -97,8 +98,8 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 	if opts.MaxStreams <= 0 {
 		opts.MaxStreams = 32
 	}
-	if opts.MaxWikis <= 0 {
-		opts.MaxWikis = 64
+	if opts.MaxFilterValues <= 0 {
+		opts.MaxFilterValues = 64
 	}
 	if opts.MaxClients <= 0 {
 		opts.MaxClients = 50_000

@@ -575,6 +575,78 @@ func TestFeedFailureSendsErrorEvent(t *testing.T) {
 	}
 }
 
+// TestFieldFilters: type, namespace, bot and domain select by the event's
+// members (recentchange's, or page events' page_namespace and
+// performer.user_is_bot), any value of a list, every list given, for a
+// client at the head (the ring) and one replaying (its catch-up consumer).
+func TestFieldFilters(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(nil)
+	events := []struct{ stream, json string }{
+		{"mediawiki_recentchange", `{"n":0,"type":"edit","namespace":0,"bot":false,"meta":{"domain":"en.wikipedia.org"}}`},
+		{"mediawiki_recentchange", `{"n":1,"type":"log","namespace":2,"bot":true,"meta":{"domain":"de.wikipedia.org"}}`},
+		{"mediawiki_recentchange", `{"n":2,"type":"new","namespace":0,"bot":true,"meta":{"domain":"en.wikipedia.org"}}`},
+		{"mediawiki_page-create", `{"n":3,"page_namespace":0,"performer":{"user_is_bot":false},"meta":{"domain":"en.wikipedia.org"}}`},
+		{"mediawiki_recentchange", `{"n":4,"type":"categorize","namespace":14,"bot":false,"meta":{"domain":"commons.wikimedia.org"}}`},
+		{"mediawiki_recentchange", `{"n":5,"type":"edit","namespace":"0","meta":{}}`},
+	}
+	publish := func() {
+		for _, e := range events {
+			m := &nats.Msg{Subject: lay.Subject(e.stream, "enwiki"), Data: []byte(e.json), Header: nats.Header{layout.HeaderTimestamp: {"1"}}}
+			if _, err := w.js.PublishMsg(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		query string
+		want  []int
+	}{
+		{"type=edit,new", []int{0, 2, 5}},
+		{"namespace=0", []int{0, 2, 3}},
+		{"bot=false", []int{0, 3, 4}},
+		{"bot=true&namespace=0", []int{2}},
+		{"domain=en.wikipedia.org,commons.wikimedia.org&namespace=0,14&bot=false", []int{0, 3, 4}},
+		{"type=edit&wiki=enwiki", []int{0, 5}},
+	}
+	var clients []*client
+	for _, tt := range tests {
+		clients = append(clients, open(t, a.url+"/v2/stream/recentchange,page-create?"+tt.query, nil))
+	}
+	publish()
+	publish() // the second round only marks where the first ends
+	for i, tt := range tests {
+		for _, replay := range []bool{false, true} {
+			c := clients[i]
+			if replay {
+				c = open(t, a.url+"/v2/stream/recentchange,page-create?seq=1&"+tt.query, nil)
+			}
+			for _, want := range tt.want {
+				if _, data := c.event(t); n(t, data) != want {
+					t.Fatalf("?%s (replay %v): got %s, want n=%d", tt.query, replay, data, want)
+				}
+			}
+			if _, data := c.event(t); n(t, data) != tt.want[0] {
+				t.Fatalf("?%s (replay %v): got %s after the first round, want n=%d of the second", tt.query, replay, data, tt.want[0])
+			}
+		}
+	}
+	many := make([]string, 65)
+	for i := range many {
+		many[i] = strconv.Itoa(i)
+	}
+	for _, q := range []string{"namespace=main", "bot=yes", "type=a.b", "domain=en_wiki", "namespace=" + strings.Join(many, ",")} {
+		resp := get(t, a.url+"/v2/stream/recentchange?"+q, nil)
+		if resp.StatusCode != 400 {
+			t.Errorf("?%s: %d, want 400", q, resp.StatusCode)
+			continue
+		}
+		if raw, _ := io.ReadAll(resp.Body); !strings.Contains(string(raw), `"title":"Invalid Filter"`) {
+			t.Errorf("?%s: %s", q, raw)
+		}
+	}
+}
+
 // TestMultiLineJSON: an event stored with line breaks between its JSON
 // tokens reaches an SSE client as several data: lines, which SSE joins back
 // with "\n", and an NDJSON client on one line.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 )
 
 // queryParams are the query parameters a stream request may carry.
-var queryParams = []string{"since", "seq", "wiki"}
+var queryParams = []string{"since", "seq", "wiki", "type", "namespace", "bot", "domain"}
 
 // pollBatch is how many events a stream loop takes from its reader at once.
 const pollBatch = 64
@@ -76,7 +77,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		return s.fail(c, fiber.StatusBadRequest, "bad_request", "Unknown Query Parameter",
 			"Unknown query parameters: "+strings.Join(unknown, ", ")+" (known: "+strings.Join(queryParams, ", ")+")")
 	}
-	filter, bad := s.filter(streams, c.Query("wiki"))
+	filter, bad := s.filter(streams, c)
 	if bad != nil {
 		return bad(c)
 	}
@@ -153,34 +154,73 @@ func (s *Server) resolveStreams(raw string) ([]*catalog.Stream, func(*fiber.Ctx)
 	return streams, nil
 }
 
-// filter builds the reader's filter: the streams, and the wikis of ?wiki=.
-func (s *Server) filter(streams []*catalog.Stream, wikis string) (hub.Filter, func(*fiber.Ctx) error) {
+// filter builds the reader's filter: the streams, and the filters of the
+// query (DESIGN §4): wiki (by subject), type, namespace, bot and domain
+// (by the event's members).
+func (s *Server) filter(streams []*catalog.Stream, c *fiber.Ctx) (hub.Filter, func(*fiber.Ctx) error) {
 	var f hub.Filter
 	for _, st := range streams {
 		f.Streams = append(f.Streams, layout.StreamToken(st.Name))
 	}
-	if wikis == "" {
-		return f, nil
-	}
-	for _, w := range strings.Split(wikis, ",") {
-		w = strings.TrimSpace(w)
-		if w == "" || len(w) > 64 || layout.WikiToken(w) != w {
-			return f, func(c *fiber.Ctx) error {
-				return s.fail(c, fiber.StatusBadRequest, "bad_request", "Invalid Wiki Filter",
-					fmt.Sprintf("wiki: %q is not a wiki id (letters, digits, '-' and '_', at most 64)", clip(w, 64)))
+	var bad string
+	values := func(param, what string, ok func(string) bool) []string {
+		raw := c.Query(param)
+		if raw == "" || bad != "" {
+			return nil
+		}
+		var out []string
+		for _, v := range strings.Split(raw, ",") {
+			v = strings.TrimSpace(v)
+			if !ok(v) {
+				bad = fmt.Sprintf("%s: %q is not %s", param, clip(v, 64), what)
+				return nil
+			}
+			if !slices.Contains(out, v) {
+				out = append(out, v)
 			}
 		}
-		if !slices.Contains(f.Wikis, w) {
-			f.Wikis = append(f.Wikis, w)
+		if len(out) > s.opts.MaxFilterValues {
+			bad = fmt.Sprintf("%s: at most %d values may be given", param, s.opts.MaxFilterValues)
+			return nil
 		}
+		return out
 	}
-	if len(f.Wikis) > s.opts.MaxWikis {
+	token := func(v string) bool { return v != "" && len(v) <= 64 && layout.WikiToken(v) == v }
+	f.Wikis = values("wiki", "a wiki id (letters, digits, '-' and '_', at most 64)", token)
+	f.Types = values("type", "an event type (letters, digits, '-' and '_', at most 64)", token)
+	for _, n := range values("namespace", "a namespace number", func(n string) bool { _, err := strconv.ParseInt(n, 10, 64); return err == nil }) {
+		ns, _ := strconv.ParseInt(n, 10, 64)
+		f.Namespaces = append(f.Namespaces, ns)
+	}
+	f.Domains = values("domain", "a domain (letters, digits, '-' and '.')", validDomain)
+	switch raw := c.Query("bot"); {
+	case raw == "" || bad != "":
+	case raw == "true" || raw == "false":
+		b := raw == "true"
+		f.Bot = &b
+	default:
+		bad = fmt.Sprintf("bot: %q is not true or false", clip(raw, 64))
+	}
+	if bad != "" {
 		return f, func(c *fiber.Ctx) error {
-			return s.fail(c, fiber.StatusBadRequest, "bad_request", "Invalid Wiki Filter",
-				fmt.Sprintf("wiki: at most %d wikis may be given", s.opts.MaxWikis))
+			return s.fail(c, fiber.StatusBadRequest, "bad_request", "Invalid Filter", bad)
 		}
 	}
 	return f, nil
+}
+
+// validDomain accepts a host name: letters, digits, '-' and '.', at most
+// 253 bytes (meta.domain, e.g. en.wikipedia.org).
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for _, r := range d {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // start resolves where the client begins, in this precedence:

@@ -19,14 +19,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/position"
 )
@@ -58,6 +61,20 @@ type Event struct {
 	// any, are spaces (a JSON string cannot hold a raw line break, so the
 	// value is the same).
 	Line []byte
+
+	attrs atomic.Pointer[envelope.Attributes]
+}
+
+// Attributes are the members field filters select on, read from the event
+// the first time a filter asks (most clients filter on streams only, and
+// then the ring holds no attributes).
+func (e *Event) Attributes() *envelope.Attributes {
+	if a := e.attrs.Load(); a != nil {
+		return a
+	}
+	a, _ := envelope.ReadAttributes(e.Line)
+	e.attrs.CompareAndSwap(nil, &a) // concurrent readers compute the same value
+	return e.attrs.Load()
 }
 
 // ID is the event's SSE id.
@@ -134,30 +151,42 @@ func timestamp(m jetstream.Msg) int64 {
 	return 0
 }
 
-// Filter selects events by stream token and, optionally, wiki token.
+// Filter selects events by stream token and, optionally, wiki token (both
+// also narrow the subjects a catch-up consumer reads) and field values.
+// Within a list any value matches; every list given must match; an event
+// without the member does not match a filter on it.
 type Filter struct {
 	Streams []string // stream tokens, at least one
 	Wikis   []string // wiki tokens; empty: every wiki
+
+	Types      []string // envelope.Attributes.Type
+	Namespaces []int64  // envelope.Attributes.Namespace
+	Bot        *bool    // envelope.Attributes.Bot
+	Domains    []string // envelope.Attributes.Domain
 }
 
 // Match reports whether e passes the filter.
 func (f *Filter) Match(e *Event) bool {
-	ok := false
-	for _, s := range f.Streams {
-		if s == e.Stream {
-			ok = true
-			break
-		}
+	if !slices.Contains(f.Streams, e.Stream) || (len(f.Wikis) > 0 && !slices.Contains(f.Wikis, e.Wiki)) {
+		return false
 	}
-	if !ok || len(f.Wikis) == 0 {
-		return ok
+	return f.matchFields(e)
+}
+
+// matchFields applies the field filters only.
+func (f *Filter) matchFields(e *Event) bool {
+	if len(f.Types) == 0 && len(f.Namespaces) == 0 && f.Bot == nil && len(f.Domains) == 0 {
+		return true
 	}
-	for _, w := range f.Wikis {
-		if w == e.Wiki {
-			return true
-		}
+	a := e.Attributes()
+	switch {
+	case len(f.Types) > 0 && (!a.HasType || !slices.Contains(f.Types, a.Type)),
+		len(f.Namespaces) > 0 && (!a.HasNamespace || !slices.Contains(f.Namespaces, a.Namespace)),
+		f.Bot != nil && (!a.HasBot || a.Bot != *f.Bot),
+		len(f.Domains) > 0 && !slices.Contains(f.Domains, a.Domain):
+		return false
 	}
-	return false
+	return true
 }
 
 // Subjects are the JetStream filter subjects of f.
@@ -661,7 +690,9 @@ func (r *Reader) pollCatchUp(ctx context.Context, out []*Event, max int) ([]*Eve
 			continue
 		}
 		r.bySince = false
-		out = append(out, frame(r.h.opts.Layout, r.epoch, md.Sequence.Stream, m.Subject(), ts, m.Data()))
+		if e := frame(r.h.opts.Layout, r.epoch, md.Sequence.Stream, m.Subject(), ts, m.Data()); r.filter.matchFields(e) {
+			out = append(out, e) // the consumer's subjects did the rest of the filter
+		}
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
 		r.Close()

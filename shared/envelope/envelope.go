@@ -9,6 +9,8 @@
 //   - it extracts what ingest needs for the subject and the de-duplication
 //     id: meta.id and the wiki id (the first of wiki, database, wiki_id).
 //
+// ReadAttributes, for serve, reads the members its field filters select on.
+//
 // The functions are pure and safe for concurrent use.
 package envelope
 
