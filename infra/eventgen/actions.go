@@ -30,24 +30,43 @@ const (
 
 // kindStreams are the streams each kind of action can yield.
 var kindStreams = [numKinds][]int{
-	kEdit:       {sRecentChange, sRevisionCreate, sPageChange, sPageLinksChange, sPagePropertiesChange, sRevisionTagsChange},
-	kCreate:     {sRecentChange, sRevisionCreate, sPageCreate, sPageChange, sPageLinksChange, sPagePropertiesChange},
+	kEdit: {sRecentChange, sRevisionCreate, sPageChange, sPageLinksChange, sPagePropertiesChange, sRevisionTagsChange,
+		sRDF, sRDFMain, sRDFScholarly, sMediaInfo, sOutlinkTopic, sRevertRisk, sRevertRiskML, sRevertRiskWD, sFeatureCounts},
+	kCreate: {sRecentChange, sRevisionCreate, sPageCreate, sPageChange, sPageLinksChange, sPagePropertiesChange,
+		sRDF, sRDFMain, sRDFScholarly, sOutlinkTopic, sFeatureCounts},
 	kLog:        {sRecentChange},
-	kUpload:     {sRecentChange, sRevisionCreate, sPageCreate, sPageChange},
-	kDelete:     {sRecentChange, sPageDelete, sPageChange},
+	kUpload:     {sRecentChange, sRevisionCreate, sPageCreate, sPageChange, sMediaInfo},
+	kDelete:     {sRecentChange, sPageDelete, sPageChange, sRDF, sRDFMain, sRDFScholarly, sMediaInfo},
 	kMove:       {sRecentChange, sPageMove, sPageChange},
-	kUndelete:   {sRecentChange, sPageUndelete, sPageChange},
+	kUndelete:   {sRecentChange, sPageUndelete, sPageChange, sRDF, sRDFMain, sRDFScholarly, sMediaInfo},
 	kVisibility: {sRecentChange, sRevisionVisibilityChange, sPageChange},
 	kTags:       {sRevisionTagsChange},
 }
 
+// streamOnWiki tells whether stream s has events from wikis like w: the
+// RDF streams follow Wikidata's entities and Commons' files, the
+// predictions and feature counts Wikipedia's articles (and Wikidata's items
+// for the Wikidata revert risk).
+func streamOnWiki(s int, w *wikiInfo) bool {
+	switch s {
+	case sRDF, sRDFMain, sRDFScholarly, sRevertRiskWD:
+		return w.fam == wikidata
+	case sMediaInfo:
+		return w.fam == commons
+	case sOutlinkTopic, sRevertRisk, sRevertRiskML, sFeatureCounts:
+		return w.fam == wikipedia
+	}
+	return true
+}
+
 // How often an action's companion events are produced. Production writes
-// a revision-create and a page_change for every revision; these shares
-// keep recentchange at about 60% of the events, as asked of a dev stream.
+// a revision-create and a page_change for every revision; these shares,
+// with those of the derived streams (derived.go), keep recentchange at
+// about 60% of the events, as asked of a dev stream.
 const (
-	pRevisionCreate = 0.3
-	pPageChange     = 0.25
-	pLinks          = 0.1
+	pRevisionCreate = 0.25
+	pPageChange     = 0.22
+	pLinks          = 0.08
 	pProperties     = 0.04
 	pCategorize     = 0.12
 	pRevert         = 0.07
@@ -134,7 +153,7 @@ func (g *Generator) initWikis() {
 		for k := range numKinds {
 			wt := 0.0
 			for _, s := range kindStreams[k] {
-				if g.on[s] {
+				if g.on[s] && streamOnWiki(s, &w.wikiInfo) {
 					wt = kindWeight(&w.wikiInfo, kind(k))
 					break
 				}
@@ -266,6 +285,8 @@ type action struct {
 	vis, priorVis [3]bool  // text, user, comment
 	tags, oldTags []string
 	redirect      *page // the redirect a move left behind
+
+	rdf *rdfData // the RDF change, made with the first of its events
 }
 
 // pending is an event of an action, queued.
@@ -471,6 +492,7 @@ func (g *Generator) edit(a *action) {
 		a.tags = append(append([]string(nil), old.last.tags...), "mw-reverted")
 		g.push(a, sRevisionTagsChange)
 	}
+	g.derived(a)
 }
 
 // revertOf makes a's edit a revert of old's last revision.
@@ -576,6 +598,7 @@ func (g *Generator) create(a *action, upload bool) {
 	if g.chance(0.3) && categorized(w, &a.p) {
 		g.categorize(a, 0)
 	}
+	g.derived(a)
 }
 
 func createNS(w *wikiState) []weighted[int] {
@@ -730,6 +753,7 @@ func (g *Generator) delete(a *action) {
 	if g.chance(pPageChange) {
 		g.push(a, sPageChange)
 	}
+	g.derived(a)
 }
 
 func (g *Generator) undelete(a *action) {
@@ -758,6 +782,7 @@ func (g *Generator) undelete(a *action) {
 	if g.chance(pPageChange) {
 		g.push(a, sPageChange)
 	}
+	g.derived(a)
 }
 
 func (g *Generator) move(a *action) {
@@ -1005,7 +1030,11 @@ func (g *Generator) build(p pending, now time.Time) Event {
 		g.revisionChange(e, a, now, s)
 	case sPageChange:
 		key = fmt.Appendf(nil, `{"wiki_id":%s,"page_id":%d}`, appendString(nil, a.w.db), a.p.id)
-		g.pageChange(e, a, now)
+		g.pageChange(e, a, now, s)
+	case sOutlinkTopic, sRevertRisk, sRevertRiskML, sRevertRiskWD, sFeatureCounts:
+		g.pageChange(e, a, now, s)
+	case sRDF, sRDFMain, sRDFScholarly, sMediaInfo:
+		g.rdfChange(e, a, now, s)
 	}
 	return Event{Topic: g.topics[p.stream][a.dc], Key: key, Value: bytes.Clone(e.b), Time: now}
 }
@@ -1323,8 +1352,9 @@ func pcUser(e *enc, k string, u *user) {
 }
 
 // pcRevision writes a revision as mediawiki/page/change has it; vis hides
-// the content, the editor or the comment.
-func pcRevision(e *enc, k string, r *revision, vis [3]bool) {
+// the content, the editor or the comment. The streams derived from
+// page_change have no content slots.
+func pcRevision(e *enc, k string, r *revision, vis [3]bool, slots bool) {
 	e.kobj(k)
 	e.kint("rev_id", r.id)
 	e.kstr("rev_dt", fmtDT(r.at))
@@ -1345,7 +1375,7 @@ func pcRevision(e *enc, k string, r *revision, vis [3]bool) {
 	e.kbool("is_content_visible", vis[0])
 	e.kbool("is_editor_visible", vis[1])
 	e.kbool("is_comment_visible", vis[2])
-	if vis[0] {
+	if vis[0] && slots {
 		e.kobj("content_slots")
 		pcSlot(e, "main", r.main, r.model, r.format)
 		if r.mi.sha1 != "" {
@@ -1369,8 +1399,13 @@ func pcSlot(e *enc, role string, s slot, model, format string) {
 
 var visible = [3]bool{true, true, true}
 
-func (g *Generator) pageChange(e *enc, a *action, t time.Time) {
+// pageChange writes a mediawiki.page_change.v1 event, or an event of a
+// stream derived from it (stream): Lift Wing copies the page_change event
+// without its content slots into a prediction with its own $schema and
+// meta, the enrichment job adds the HTML feature counts.
+func (g *Generator) pageChange(e *enc, a *action, t time.Time, stream int) {
 	w, p := a.w, &a.p
+	slots := stream == sPageChange
 	changelog, change := "update", "edit"
 	switch a.kind {
 	case kCreate, kUpload:
@@ -1385,8 +1420,17 @@ func (g *Generator) pageChange(e *enc, a *action, t time.Time) {
 		change = "visibility_change"
 	}
 	e.open()
-	e.kstr("$schema", "/mediawiki/page/change/1.2.0")
-	g.meta(e, a, sPageChange, w.url(p.title), t)
+	switch stream {
+	case sPageChange:
+		e.kstr("$schema", "/mediawiki/page/change/1.2.0")
+		g.meta(e, a, sPageChange, w.url(p.title), t)
+	case sFeatureCounts:
+		e.kstr("$schema", featureCountsSchema)
+		g.meta(e, a, stream, w.url(p.title), t)
+	default:
+		e.kstr("$schema", predictionSchema)
+		g.liftWingMeta(e, a, stream, w.url(p.title), t)
+	}
 	e.kstr("changelog_kind", changelog)
 	e.kstr("page_change_kind", change)
 	e.kstr("dt", fmtDT(a.t0))
@@ -1407,9 +1451,9 @@ func (g *Generator) pageChange(e *enc, a *action, t time.Time) {
 	}
 	switch a.kind {
 	case kVisibility:
-		pcRevision(e, "revision", &a.target, a.vis)
+		pcRevision(e, "revision", &a.target, a.vis, slots)
 	default:
-		pcRevision(e, "revision", &p.last, visible)
+		pcRevision(e, "revision", &p.last, visible, slots)
 	}
 	if a.kind == kMove && a.redirect != nil {
 		e.kobj("created_redirect_page")
@@ -1422,7 +1466,10 @@ func (g *Generator) pageChange(e *enc, a *action, t time.Time) {
 	switch a.kind {
 	case kEdit:
 		e.kobj("prior_state")
-		pcRevision(e, "revision", &a.old.last, visible)
+		pcRevision(e, "revision", &a.old.last, visible, slots)
+		if stream == sFeatureCounts {
+			g.featureCounts(e, a, true)
+		}
 		e.close()
 	case kMove:
 		e.kobj("prior_state")
@@ -1430,7 +1477,7 @@ func (g *Generator) pageChange(e *enc, a *action, t time.Time) {
 		e.kstr("page_title", dbKey(a.old.title))
 		e.kint("namespace_id", int64(a.old.ns))
 		e.close()
-		pcRevision(e, "revision", &a.old.last, visible)
+		pcRevision(e, "revision", &a.old.last, visible, slots)
 		e.close()
 	case kVisibility:
 		e.kobj("prior_state")
@@ -1442,6 +1489,13 @@ func (g *Generator) pageChange(e *enc, a *action, t time.Time) {
 		}
 		e.close()
 		e.close()
+	}
+	switch stream {
+	case sPageChange:
+	case sFeatureCounts:
+		g.featureCounts(e, a, false)
+	default:
+		g.prediction(e, a, stream)
 	}
 	e.close()
 }
@@ -1622,6 +1676,68 @@ func (g *Generator) canary(e *enc, stream int, now time.Time) {
 		e.kstr("rev_dt", dt)
 		e.kint("rev_id", 2)
 		e.kint("rev_parent_id", 1)
+		e.close()
+		e.kstr("wiki_id", "example")
+	case sOutlinkTopic, sRevertRisk, sRevertRiskML, sRevertRiskWD, sFeatureCounts:
+		schema := predictionSchema
+		if stream == sFeatureCounts {
+			schema = featureCountsSchema
+		}
+		e.kstr("$schema", schema)
+		e.kstr("changelog_kind", "update")
+		e.kstr("comment", "changed a thing")
+		e.kstr("dt", dt)
+		meta()
+		e.kobj("page")
+		e.kbool("is_redirect", true)
+		e.kint("namespace_id", 1)
+		e.kint("page_id", 1)
+		e.kstr("page_title", "example")
+		e.kobj("redirect_page_link")
+		e.kbool("is_redirect", false)
+		e.kint("namespace_id", 1)
+		e.kint("page_id", 2)
+		e.kstr("page_title", "Redirect_Target")
+		e.close()
+		e.kint("revision_count", 1)
+		e.close()
+		e.kstr("page_change_kind", "edit")
+		e.kobj("performer")
+		e.kint("user_id", 123)
+		e.kstr("user_text", "yoohoo")
+		e.close()
+		if stream == sFeatureCounts {
+			e.kobj("feature_counts")
+			e.kint("references", 2)
+			e.kint("wikilinks", 10)
+			e.close()
+		} else {
+			e.kobj("predicted_classification")
+			e.kstr("model_name", "example_model")
+			e.kstr("model_version", "1.0.1")
+			e.kstrs("predictions", []string{"yes", "mostly"})
+			e.kobj("probabilities")
+			e.kfloat("hardly", 0.01)
+			e.kfloat("mostly", 0.9)
+			e.kfloat("yes", 0.99)
+			e.close()
+			e.close()
+		}
+		e.kobj("revision")
+		e.kstr("comment", "changed a thing")
+		e.kobj("editor")
+		e.kint("user_id", 123)
+		e.kstr("user_text", "example")
+		e.close()
+		e.kbool("is_comment_visible", true)
+		e.kbool("is_content_visible", true)
+		e.kbool("is_editor_visible", true)
+		e.kbool("is_minor_edit", false)
+		e.kstr("rev_dt", "2021-01-01T00:00:00.0Z")
+		e.kint("rev_id", 2)
+		e.kint("rev_parent_id", 1)
+		e.kstr("rev_sha1", "16619839a55cfb5c61bcf520bf9734e0c67f98cc")
+		e.kint("rev_size", 100)
 		e.close()
 		e.kstr("wiki_id", "example")
 	}

@@ -1,26 +1,38 @@
 // Package eventgen produces realistic Wikimedia events for the local
 // development stack: the Kafka records that MediaWiki (through EventBus and
-// EventGate) writes to the topics <dc>.<stream>, which ingest mirrors into
-// JetStream (DESIGN §2). In the flow it stands where Wikimedia's producers
-// stand: eventgen → Kafka → ingest → JetStream → serve → SSE clients.
+// EventGate) and the services downstream of it write to the topics of the
+// public streams, which ingest mirrors into JetStream (DESIGN §2). In the
+// flow it stands where Wikimedia's producers stand: eventgen → Kafka →
+// ingest → JetStream → serve → SSE clients.
 //
-// The events follow the public streams' schemas and the recorded events in
-// shared/data: recentchange edits, new pages, log entries and
-// categorization changes; revision and page events (revision-create,
-// page-create, page-delete, page-move, page-undelete, page-properties-change,
-// page-links-change, revision-tags-change, revision-visibility-change);
-// mediawiki.page_change.v1, keyed by wiki and page; the test stream about once
-// a minute; and canary events (meta.domain "canary"), one per topic per
-// minute, as production mixes them in. They happen on many wikis with their
-// real domains, local namespace names and edit summaries, so consumers and
-// ingest meet real-world escaping: HTML in parsedcomment, quotes, ampersands,
-// right-to-left and other non-ASCII text. The events are generated, never
-// replayed: the values are new, only the shapes are real. One MediaWiki
-// action yields consistent events across streams, with the same request id,
-// page and revision ids: a new page is a recentchange "new" and a
-// page-create, and, for a share of actions (so that recentchange stays about
-// 60% of the events), a revision-create and a page_change. Revision and
-// recentchange ids grow per wiki.
+// It produces every stream of the built-in catalog (shared/catalog), each
+// following its schema, with the recorded events in shared/data as models:
+// recentchange edits, new pages, log entries and categorization changes;
+// revision and page events (revision-create, page-create, page-delete,
+// page-move, page-undelete, page-properties-change, page-links-change,
+// revision-tags-change, revision-visibility-change); mediawiki.page_change.v1,
+// keyed by wiki and page; the streams that services derive from MediaWiki's
+// events: the WDQS streaming updater's RDF changes of Wikidata entities
+// (rdf-streaming-updater.mutation.v2, and mutation-main.v2 or
+// mutation-scholarly.v2 after the graph split) and of Commons files'
+// structured data (mediainfo-streaming-updater.mutation.v2), Lift Wing's
+// predictions about Wikipedia articles and Wikidata items (outlink topics,
+// three revert-risk models) and the HTML feature counts of Wikipedia
+// articles; the test stream about once a minute; and canary events
+// (meta.domain "canary"), one per topic per minute on the streams that have
+// them in production (all but the RDF ones). They happen on many wikis with
+// their real domains, local namespace names and edit summaries, so consumers
+// and ingest meet real-world escaping: HTML in parsedcomment, quotes,
+// ampersands, right-to-left and other non-ASCII text, Turtle inside JSON.
+// The events are generated, never replayed: the values are new, only the
+// shapes are real. One MediaWiki action yields consistent events across
+// streams, with the same request id, page and revision ids: a new page is a
+// recentchange "new" and a page-create, and, for a share of actions (so that
+// recentchange stays about 60% of the events), a revision-create, a
+// page_change, an RDF change when the page is a Wikidata entity or a Commons
+// file with structured data, and predictions and feature counts when it is
+// an article. Revision
+// and recentchange ids grow per wiki.
 //
 // A Generator is deterministic for a seed and a clock (Options.Now). It is
 // not safe for concurrent use: one goroutine calls Next or Run.
@@ -43,14 +55,22 @@ type Options struct {
 	// events come: once a minute each at this rate.
 	Rate float64
 	// Streams are the canonical names of the streams to produce. The
-	// default is every public stream that MediaWiki or EventGate write:
-	// mediawiki.recentchange, mediawiki.revision-create,
+	// default is every stream of the built-in catalog: those MediaWiki or
+	// EventGate write (mediawiki.recentchange, mediawiki.revision-create,
 	// mediawiki.page-create, mediawiki.page-delete, mediawiki.page-move,
 	// mediawiki.page-undelete, mediawiki.page-properties-change,
 	// mediawiki.page-links-change, mediawiki.revision-tags-change,
-	// mediawiki.revision-visibility-change, mediawiki.page_change.v1 and
-	// eventgate-main.test.event. The rdf-streaming-updater and
-	// prediction streams are not generated.
+	// mediawiki.revision-visibility-change, mediawiki.page_change.v1,
+	// eventgate-main.test.event), the WDQS streaming updater's
+	// (rdf-streaming-updater.mutation.v2,
+	// rdf-streaming-updater.mutation-main.v2,
+	// rdf-streaming-updater.mutation-scholarly.v2,
+	// mediainfo-streaming-updater.mutation.v2) and Lift Wing's and the
+	// enrichment jobs' (mediawiki.page_outlink_topic_prediction_change.v1,
+	// mediawiki.page_revert_risk_prediction_change.v1,
+	// mediawiki.page_revert_risk_multilingual_prediction_change.v1,
+	// mediawiki.page_revert_risk_wikidata_prediction_change.v1,
+	// mediawiki.page_html_feature_counts_change.v1).
 	Streams []string
 	// DCs are the datacenter topic prefixes, without the dot (default
 	// eqiad, codfw). Each MediaWiki action happens in one DC: the first
@@ -65,7 +85,10 @@ type Options struct {
 
 // Event is one Kafka record.
 type Event struct {
-	// Topic is <dc>.<stream>, e.g. eqiad.mediawiki.recentchange.
+	// Topic is <dc>.<stream>, e.g. eqiad.mediawiki.recentchange, or
+	// <dc>.<topic> for the streams whose topic is not named after them
+	// (eqiad.rdf-streaming-updater.mutation for
+	// rdf-streaming-updater.mutation.v2), as in the built-in catalog.
 	Topic string
 	// Key is nil, except on mediawiki.page_change.v1:
 	// {"wiki_id":"…","page_id":…}.
@@ -91,6 +114,15 @@ const (
 	sRevisionVisibilityChange
 	sPageChange
 	sTest
+	sRDF           // the full Wikidata graph
+	sRDFMain       // Wikidata without the scholarly articles
+	sRDFScholarly  // the scholarly articles
+	sMediaInfo     // Commons' structured data
+	sOutlinkTopic  // Lift Wing's article topics
+	sRevertRisk    // Lift Wing's language-agnostic revert risk
+	sRevertRiskML  // Lift Wing's multilingual revert risk
+	sRevertRiskWD  // Lift Wing's Wikidata revert risk
+	sFeatureCounts // the HTML feature counts of articles
 	numStreams
 )
 
@@ -107,7 +139,29 @@ var streamNames = [numStreams]string{
 	sRevisionVisibilityChange: "mediawiki.revision-visibility-change",
 	sPageChange:               "mediawiki.page_change.v1",
 	sTest:                     "eventgate-main.test.event",
+	sRDF:                      "rdf-streaming-updater.mutation.v2",
+	sRDFMain:                  "rdf-streaming-updater.mutation-main.v2",
+	sRDFScholarly:             "rdf-streaming-updater.mutation-scholarly.v2",
+	sMediaInfo:                "mediainfo-streaming-updater.mutation.v2",
+	sOutlinkTopic:             "mediawiki.page_outlink_topic_prediction_change.v1",
+	sRevertRisk:               "mediawiki.page_revert_risk_prediction_change.v1",
+	sRevertRiskML:             "mediawiki.page_revert_risk_multilingual_prediction_change.v1",
+	sRevertRiskWD:             "mediawiki.page_revert_risk_wikidata_prediction_change.v1",
+	sFeatureCounts:            "mediawiki.page_html_feature_counts_change.v1",
 }
+
+// topicBases are the topic names after the DC prefix where they are not
+// the stream's name (ext-EventStreamConfig; shared/catalog has the same).
+var topicBases = map[int]string{
+	sRDF:          "rdf-streaming-updater.mutation",
+	sRDFMain:      "rdf-streaming-updater.mutation-main",
+	sRDFScholarly: "rdf-streaming-updater.mutation-scholarly",
+	sMediaInfo:    "mediainfo-streaming-updater.mutation",
+}
+
+// noCanary are the streams without canary events in production
+// (canary_events_enabled is false for the RDF streams).
+var noCanary = map[int]bool{sRDF: true, sRDFMain: true, sRDFScholarly: true, sMediaInfo: true}
 
 var defaultDCs = [...]string{"eqiad", "codfw"}
 
@@ -215,7 +269,11 @@ func New(o Options) (*Generator, error) {
 			g.dcCum[i] += g.dcCum[i-1]
 		}
 		for s := range numStreams {
-			g.topics[s] = append(g.topics[s], g.dcs[i]+"."+streamNames[s])
+			base := streamNames[s]
+			if b, ok := topicBases[s]; ok {
+				base = b
+			}
+			g.topics[s] = append(g.topics[s], g.dcs[i]+"."+base)
 		}
 	}
 
@@ -225,7 +283,7 @@ func New(o Options) (*Generator, error) {
 		g.specials = append(g.specials, special{stream: sTest, dc: -1})
 	}
 	for s := range numStreams {
-		if g.on[s] {
+		if g.on[s] && !noCanary[s] {
 			for dc := range g.dcs {
 				g.specials = append(g.specials, special{stream: s, dc: dc, canary: true})
 			}

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
 )
 
@@ -48,7 +50,8 @@ func newTestGenerator(t testing.TB, o Options) *Generator {
 	return g
 }
 
-// generated is a generated event, decoded.
+// generated is a generated event, decoded. Its stream is the one the
+// built-in catalog has its topic in, as ingest finds it.
 type generated struct {
 	Event
 	dc, stream string
@@ -64,11 +67,24 @@ func (e *generated) str(k string) string { s, _ := e.doc[k].(string); return s }
 func generate(t testing.TB, n int, o Options) []generated {
 	t.Helper()
 	g := newTestGenerator(t, o)
+	var prefixes []string
+	for _, dc := range g.dcs {
+		prefixes = append(prefixes, dc+".")
+	}
+	cat, err := catalog.Builtin(prefixes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := make([]generated, n)
 	for i := range out {
 		ev := g.Next()
 		e := generated{Event: ev}
-		e.dc, e.stream, _ = strings.Cut(ev.Topic, ".")
+		e.dc, _, _ = strings.Cut(ev.Topic, ".")
+		s, ok := cat.ByTopic(ev.Topic)
+		if !ok {
+			t.Fatalf("event %d on %s, a topic of no stream of the built-in catalog", i, ev.Topic)
+		}
+		e.stream = s.Name
 		d := json.NewDecoder(bytes.NewReader(ev.Value))
 		d.UseNumber()
 		if err := d.Decode(&e.doc); err != nil {
@@ -129,7 +145,11 @@ func checkStorable(t *testing.T, evs []generated) {
 		if f.MetaID == "" || f.MetaID != e.meta["id"] || !uuidV4.MatchString(f.MetaID) {
 			t.Fatalf("event %d: meta.id %q is not a UUID v4 that ingest sees (%q)", i, e.meta["id"], f.MetaID)
 		}
-		if f.Wiki == "" && e.stream != "eventgate-main.test.event" && !(e.canary() && e.stream == "mediawiki.recentchange") {
+		// The test event, recentchange canaries and the RDF changes (of
+		// entities, not pages) have no wiki id: their subject's wiki token
+		// is "_".
+		noWiki := e.stream == "eventgate-main.test.event" || e.canary() && e.stream == "mediawiki.recentchange" || e.doc["entity_id"] != nil
+		if f.Wiki == "" && !noWiki {
 			t.Fatalf("event %d (%s): ingest finds no wiki id: %s", i, e.Topic, v)
 		}
 		for _, k := range []string{"topic", "partition", "offset"} {
@@ -163,7 +183,8 @@ func checkStorable(t *testing.T, evs []generated) {
 }
 
 // required are the required top-level members of each stream's schema and
-// their JSON types, from the public spec (eventstreams_openapi_spec.json).
+// their JSON types, from the public spec (testdata/schemas.json) and, for
+// the streams it does not list, testdata/schemas-extra.json.
 var required = map[string]map[string]string{
 	"mediawiki.recentchange": {"$schema": "string", "meta": "object"},
 	"mediawiki.revision-create": {"$schema": "string", "database": "string", "dt": "string", "meta": "object", "page_id": "integer",
@@ -188,7 +209,26 @@ var required = map[string]map[string]string{
 	"mediawiki.page_change.v1": {"$schema": "string", "changelog_kind": "string", "dt": "string", "meta": "object",
 		"page": "object", "page_change_kind": "string", "revision": "object", "wiki_id": "string"},
 	"eventgate-main.test.event": {"$schema": "string", "meta": "object"},
+
+	"rdf-streaming-updater.mutation.v2":                            rdfRequired,
+	"rdf-streaming-updater.mutation-main.v2":                       rdfRequired,
+	"rdf-streaming-updater.mutation-scholarly.v2":                  rdfRequired,
+	"mediainfo-streaming-updater.mutation.v2":                      rdfRequired,
+	"mediawiki.page_outlink_topic_prediction_change.v1":            predictionRequired,
+	"mediawiki.page_revert_risk_prediction_change.v1":              predictionRequired,
+	"mediawiki.page_revert_risk_multilingual_prediction_change.v1": predictionRequired,
+	"mediawiki.page_revert_risk_wikidata_prediction_change.v1":     predictionRequired,
+	"mediawiki.page_html_feature_counts_change.v1": {"$schema": "string", "changelog_kind": "string", "dt": "string",
+		"feature_counts": "object", "meta": "object", "page": "object", "page_change_kind": "string", "performer": "object",
+		"revision": "object", "wiki_id": "string"},
 }
+
+var (
+	rdfRequired = map[string]string{"$schema": "string", "dt": "string", "entity_id": "string", "meta": "object",
+		"operation": "string", "rev_id": "integer", "sequence": "integer", "sequence_length": "integer"}
+	predictionRequired = map[string]string{"$schema": "string", "changelog_kind": "string", "dt": "string", "meta": "object",
+		"page": "object", "page_change_kind": "string", "performer": "object", "revision": "object", "wiki_id": "string"}
+)
 
 func jsonType(v any) string {
 	switch x := v.(type) {
@@ -307,6 +347,11 @@ func TestMix(t *testing.T) {
 	if avg := rcBytes / rc; avg < 500 || avg > 2000 {
 		t.Errorf("recentchange events average %d bytes, want 0.5–2 KB", avg)
 	}
+	for _, s := range derivedStreams {
+		if n := streams[streamNames[s]]; n == 0 || share(n, len(evs)) > 0.02 {
+			t.Errorf("%s has %d of %d events, want a few (a low-volume stream)", streamNames[s], n, len(evs))
+		}
+	}
 }
 
 func TestCanaryAndTestEvents(t *testing.T) {
@@ -324,10 +369,15 @@ func TestCanaryAndTestEvents(t *testing.T) {
 			tests++
 		}
 	}
-	for _, s := range streamNames {
-		for _, dc := range defaultDCs {
-			if n := float64(canaries[dc+"."+s]); math.Abs(n-minutes) > 1.5 {
-				t.Errorf("%d canary events on %s.%s in %.1f minutes, want one a minute", int(n), dc, s, minutes)
+	for s := range numStreams {
+		for dc := range defaultDCs {
+			topic := newTestGenerator(t, Options{}).topics[s][dc]
+			n := float64(canaries[topic])
+			switch {
+			case noCanary[s] && n > 0:
+				t.Errorf("%d canary events on %s, which has none in production", int(n), topic)
+			case !noCanary[s] && math.Abs(n-minutes) > 1.5:
+				t.Errorf("%d canary events on %s in %.1f minutes, want one a minute", int(n), topic, minutes)
 			}
 		}
 	}
@@ -367,14 +417,18 @@ func TestConsistentAcrossStreams(t *testing.T) {
 		}
 		last[w] = l
 	}
-	checked := 0
+	checked, derived := 0, map[string]int{}
 	for req, group := range byRequest {
-		var newRev, created int64
+		var newRev, created, rcRev int64
+		var rcTitle string
 		for _, e := range group {
 			switch e.stream {
 			case "mediawiki.recentchange":
-				if e.str("type") == "new" {
-					newRev = mustInt(t, e.doc["revision"].(map[string]any)["new"])
+				if typ := e.str("type"); typ == "new" || typ == "edit" {
+					rcRev, rcTitle = mustInt(t, e.doc["revision"].(map[string]any)["new"]), e.str("title")
+					if typ == "new" {
+						newRev = rcRev
+					}
 				}
 			case "mediawiki.page-create":
 				created = mustInt(t, e.doc["rev_id"])
@@ -389,9 +443,76 @@ func TestConsistentAcrossStreams(t *testing.T) {
 				t.Errorf("request %s: recentchange new revision %d, page-create revision %d", req, newRev, created)
 			}
 		}
+		if rcRev == 0 {
+			continue
+		}
+		// The derived events are about the revision of the edit or
+		// creation, and the RDF changes about its page's entity.
+		for _, e := range group {
+			var rev int64
+			switch {
+			case e.doc["entity_id"] != nil:
+				if e.str("operation") == "delete" {
+					continue
+				}
+				rev = mustInt(t, e.doc["rev_id"])
+				if id := e.str("entity_id"); e.meta["domain"] == "www.wikidata.org" && !strings.HasSuffix(rcTitle, id) {
+					t.Errorf("request %s: RDF change of %s, recentchange of %s", req, id, rcTitle)
+				}
+			case e.doc["predicted_classification"] != nil || e.doc["feature_counts"] != nil:
+				rev = mustInt(t, e.doc["revision"].(map[string]any)["rev_id"])
+			default:
+				continue
+			}
+			derived[e.stream]++
+			if rev != rcRev {
+				t.Errorf("request %s: %s event about revision %d, recentchange of revision %d", req, e.stream, rev, rcRev)
+			}
+		}
 	}
 	if checked == 0 {
 		t.Error("no page creation had both its recentchange and page-create events")
+	}
+	if len(derived) != len(derivedStreams) {
+		t.Errorf("derived events checked against their recentchange event: %v, want some of each of %d streams", derived, len(derivedStreams))
+	}
+}
+
+// derivedStreams are the streams that services derive from MediaWiki's
+// events.
+var derivedStreams = []int{sRDF, sRDFMain, sRDFScholarly, sMediaInfo, sOutlinkTopic, sRevertRisk, sRevertRiskML,
+	sRevertRiskWD, sFeatureCounts}
+
+// TestCatalog checks that the default generator produces every stream of
+// the built-in catalog, on the catalog's topics: the devstack seeds its
+// Kafka clusters with those and ingest reads them.
+func TestCatalog(t *testing.T) {
+	cat, err := catalog.Builtin(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newTestGenerator(t, Options{})
+	var topics []string
+	for s := range numStreams {
+		if !g.on[s] {
+			t.Errorf("%s is not generated by default", streamNames[s])
+		}
+		topics = append(topics, g.topics[s]...)
+	}
+	slices.Sort(topics)
+	if want := slices.Sorted(slices.Values(cat.Topics())); !slices.Equal(topics, want) {
+		t.Errorf("topics\n%v\nwant the catalog's\n%v", topics, want)
+	}
+	generated := map[string]int{}
+	for _, e := range events(t) {
+		if !e.canary() {
+			generated[e.stream]++
+		}
+	}
+	for _, s := range cat.Streams() {
+		if generated[s.Name] == 0 {
+			t.Errorf("catalog stream %s: no events in %d", s.Name, testEvents)
+		}
 	}
 }
 
@@ -492,6 +613,10 @@ func TestStreamsAndDCs(t *testing.T) {
 		{"keyed stream", []string{"mediawiki.page_change.v1"}, []string{"dc1", "dc2", "dc3"}},
 		{"test stream only", []string{"eventgate-main.test.event"}, nil},
 		{"one DC", []string{"mediawiki.recentchange", "mediawiki.revision-create"}, []string{"local"}},
+		{"RDF subgraph", []string{"rdf-streaming-updater.mutation-scholarly.v2"}, nil},
+		{"structured data", []string{"mediainfo-streaming-updater.mutation.v2"}, []string{"local"}},
+		{"Wikidata prediction", []string{"mediawiki.page_revert_risk_wikidata_prediction_change.v1"}, nil},
+		{"derived streams", []string{"mediawiki.page_html_feature_counts_change.v1", "rdf-streaming-updater.mutation.v2"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -501,15 +626,15 @@ func TestStreamsAndDCs(t *testing.T) {
 			}
 			seen := map[string]int{}
 			for _, e := range generate(t, 2000, Options{Streams: tt.streams, DCs: tt.dcs}) {
-				seen[e.Topic]++
+				seen[e.dc+" "+e.stream]++
 				if !contains(tt.streams, e.stream) || !contains(dcs, e.dc) {
 					t.Fatalf("event on %s, want streams %v in DCs %v", e.Topic, tt.streams, dcs)
 				}
 			}
 			for _, s := range tt.streams {
 				for _, dc := range dcs {
-					if seen[dc+"."+s] == 0 {
-						t.Errorf("no events on %s.%s (%v)", dc, s, seen)
+					if seen[dc+" "+s] == 0 {
+						t.Errorf("no events of %s in %s (%v)", s, dc, seen)
 					}
 				}
 			}

@@ -40,12 +40,21 @@ func (e *enc) str(s string) { e.sep(); e.b = appendString(e.b, s); e.comma = tru
 func (e *enc) int(n int64)  { e.sep(); e.b = strconv.AppendInt(e.b, n, 10); e.comma = true }
 func (e *enc) bool(v bool)  { e.sep(); e.b = strconv.AppendBool(e.b, v); e.comma = true }
 
+// float appends f in decimal notation (no exponent), in the fewest digits
+// that read back as f.
+func (e *enc) float(f float64) {
+	e.sep()
+	e.b = strconv.AppendFloat(e.b, f, 'f', -1, 64)
+	e.comma = true
+}
+
 // raw appends a JSON value that is already encoded.
 func (e *enc) raw(v string) { e.sep(); e.b = append(e.b, v...); e.comma = true }
 
 func (e *enc) kstr(k, v string)           { e.key(k); e.str(v) }
 func (e *enc) kint(k string, v int64)     { e.key(k); e.int(v) }
 func (e *enc) kbool(k string, v bool)     { e.key(k); e.bool(v) }
+func (e *enc) kfloat(k string, v float64) { e.key(k); e.float(v) }
 func (e *enc) kobj(k string)              { e.key(k); e.open() }
 func (e *enc) karr(k string)              { e.key(k); e.openArr() }
 func (e *enc) kraw(k string, v string)    { e.key(k); e.raw(v) }
