@@ -232,3 +232,37 @@ func TestBinaryKilledAndRestarted(t *testing.T) {
 		t.Errorf("no clean stop logged:\n%s", p.stderr.String())
 	}
 }
+
+// TestBinaryStaticMemberRejoinsAtOnce: with INGEST_INSTANCE_ID, an ingest
+// killed without leaving its group and restarted takes its partitions back
+// at once, although the group would otherwise wait for the dead member's
+// session (60 s here) to expire before anyone reads them again.
+func TestBinaryStaticMemberRejoinsAtOnce(t *testing.T) {
+	h := newHarness(t, 1, rc)
+	addr := inproctest.FreeAddr(t)
+	env := append(h.env(t, addr), "INGEST_INSTANCE_ID=ingest-0", "INGEST_SESSION_TIMEOUT=60s") // later values win
+
+	var all []record
+	batch := func() { // 10 events originating in each DC, each in both clusters
+		recs := h.events([]string{rc}, 1, len(all)/2, 10, false)
+		h.write(dcs, recs...)
+		all = append(all, recs...)
+	}
+	batch()
+	p := startBinary(t, env, addr)
+	h.waitStored(len(all), 60*time.Second)
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, 10*time.Second)
+
+	batch()
+	p = startBinary(t, env, addr)
+	h.checkExactlyOnce(h.waitStored(len(all), 20*time.Second), all) // well inside the 60 s session
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 30*time.Second); code != 0 {
+		t.Errorf("exit code %d after SIGTERM; stderr:\n%s", code, p.stderr.String())
+	}
+}
