@@ -214,6 +214,24 @@ func (c *client) event(t *testing.T) (id, data string) {
 	}
 }
 
+// endsWithError reads until EventStreams' error event, with no message
+// event before it, and then expects the stream to end cleanly.
+func (c *client) endsWithError(t *testing.T) {
+	t.Helper()
+	for {
+		f := c.frame(t)
+		if strings.HasPrefix(f, "event: error\ndata: {") {
+			break
+		}
+		if strings.HasPrefix(f, "event: message") {
+			t.Fatalf("an event came where the error event was expected: %q", f)
+		}
+	}
+	if _, err := io.ReadAll(c.r); err != nil {
+		t.Fatalf("the stream did not end cleanly after the error event: %v", err)
+	}
+}
+
 func n(t *testing.T, data string) int {
 	var v struct{ N int }
 	if err := json.Unmarshal([]byte(data), &v); err != nil {
@@ -561,18 +579,7 @@ func TestFeedFailureSendsErrorEvent(t *testing.T) {
 	if err := w.js.DeleteStream(context.Background(), lay.Stream); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		f := c.frame(t)
-		if strings.HasPrefix(f, "event: error\ndata: {") {
-			break
-		}
-		if strings.HasPrefix(f, "event: message") {
-			t.Fatalf("unexpected event after the stream was deleted: %q", f)
-		}
-	}
-	if _, err := io.ReadAll(c.r); err != nil {
-		t.Fatalf("the stream did not end cleanly after the error event: %v", err)
-	}
+	c.endsWithError(t)
 }
 
 // TestFieldFilters: type, namespace, bot and domain select by the event's
@@ -732,18 +739,7 @@ func TestNATSRestartEndsStreamsThatResume(t *testing.T) {
 
 	ns.Shutdown()
 	ns.WaitForShutdown()
-	for {
-		f := c.frame(t)
-		if strings.HasPrefix(f, "event: error\ndata: {") {
-			break
-		}
-		if strings.HasPrefix(f, "event: message") {
-			t.Fatalf("unexpected event while NATS is down: %q", f)
-		}
-	}
-	if _, err := io.ReadAll(c.r); err != nil {
-		t.Fatalf("the stream did not end cleanly after the error event: %v", err)
-	}
+	c.endsWithError(t)
 
 	startNATS()
 	c = open(t, a.url+"/v2/stream/recentchange", map[string]string{"Last-Event-ID": last})
