@@ -654,6 +654,45 @@ func TestFieldFilters(t *testing.T) {
 	}
 }
 
+// TestNothingLeftOnNATS: a client that replays from behind the ring (its
+// own catch-up consumer) and leaves mid-replay leaves no consumer behind.
+func TestNothingLeftOnNATS(t *testing.T) {
+	w := newWorld(t)
+	pad := strings.Repeat("x", 2<<10)
+	for i := range 3000 { // 6 MB, more than socket buffers hold; the test ring holds 1,024 events
+		m := &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"), Data: []byte(fmt.Sprintf(`{"n":%d,"pad":%q}`, i, pad)),
+			Header: nats.Header{layout.HeaderTimestamp: {"1"}}}
+		if _, err := w.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := w.serve(nil)
+	consumers := func() int {
+		s, err := w.js.Stream(context.Background(), lay.Stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Consumers
+	}
+	c := open(t, a.url+"/v2/stream/recentchange,page-create?seq=1", nil)
+	c.event(t)
+	if got := consumers(); got != 2 {
+		t.Fatalf("%d consumers while a client replays, want 2 (the live feed's and the client's)", got)
+	}
+	c.resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for consumers() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d consumers 10 s after the client left, want only the live feed's", consumers())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestMultiLineJSON: an event stored with line breaks between its JSON
 // tokens reaches an SSE client as several data: lines, which SSE joins back
 // with "\n", and an NDJSON client on one line.
