@@ -693,6 +693,27 @@ func TestNothingLeftOnNATS(t *testing.T) {
 	}
 }
 
+// TestHead: HEAD gets what GET would get, without the endless body, and
+// the connection serves the next request.
+func TestHead(t *testing.T) {
+	w := newWorld(t)
+	a := w.serve(nil)
+	for _, path := range []string{"/v2/stream/recentchange", "/v2/stream/recentchange"} { // twice: one keep-alive connection
+		resp, err := http.Head(a.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || len(body) != 0 || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" { // no Accept header: as EventStreams, no charset
+			t.Fatalf("HEAD %s: %d %v, body %q, %v", path, resp.StatusCode, resp.Header, body, err)
+		}
+	}
+	if resp, _ := http.Head(a.url + "/v2/stream/nope"); resp == nil || resp.StatusCode != 400 {
+		t.Errorf("HEAD of an unknown stream: %v, want 400", resp)
+	}
+}
+
 // TestMultiLineJSON: an event stored with line breaks between its JSON
 // tokens reaches an SSE client as several data: lines, which SSE joins back
 // with "\n", and an NDJSON client on one line.

@@ -93,6 +93,14 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		return bad(c)
 	}
 
+	ndjson := strings.HasPrefix(c.Get(fiber.HeaderAccept), "application/json")
+	if c.Method() == fiber.MethodHead { // the answer a GET would get, without its endless body
+		c.Set(fiber.HeaderContentType, contentType(ndjson, c.Get(fiber.HeaderAccept) == ""))
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Status(fiber.StatusOK)
+		return nil
+	}
+
 	opened := time.Now()
 	reader, err := s.hub.Open(c.UserContext(), filter, start)
 	s.metrics.openSeconds.Observe(time.Since(opened).Seconds())
@@ -115,7 +123,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	}
 	st := &streamState{
 		reader: reader, ip: ip, names: names,
-		ndjson:   strings.HasPrefix(c.Get(fiber.HeaderAccept), "application/json"),
+		ndjson:   ndjson,
 		noAccept: c.Get(fiber.HeaderAccept) == "",
 	}
 	handedOver = true
@@ -359,16 +367,21 @@ func limitSendBuffer(conn net.Conn) {
 	}
 }
 
-func (s *Server) loop(w *sse.Conn, st *streamState) string {
-	contentType := "text/event-stream; charset=utf-8"
+// contentType is the stream's Content-Type: EventStreams omits the charset
+// when the request had no Accept header.
+func contentType(ndjson, noAccept bool) string {
 	switch {
-	case st.ndjson:
-		contentType = "application/json; charset=utf-8"
-	case st.noAccept:
-		contentType = "text/event-stream"
+	case ndjson:
+		return "application/json; charset=utf-8"
+	case noAccept:
+		return "text/event-stream"
 	}
+	return "text/event-stream; charset=utf-8"
+}
+
+func (s *Server) loop(w *sse.Conn, st *streamState) string {
 	headers := append([][2]string{
-		{"Content-Type", contentType},
+		{"Content-Type", contentType(st.ndjson, st.noAccept)},
 		{"Cache-Control", "no-cache"},
 		{"Connection", "keep-alive"},
 	}, securityHeaders...)
