@@ -122,9 +122,12 @@ func (s *Server) App() *fiber.App {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
 		ReadBufferSize:        8 << 10, // bounds the request line and headers
-		ReadTimeout:           10 * time.Second,
-		IdleTimeout:           60 * time.Second,
-		AppName:               "eventstreams",
+		// Gives the read buffer back once a request is read: a stream
+		// (hijacked) connection then holds none of it for its lifetime.
+		ReduceMemoryUsage: true,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		AppName:           "eventstreams",
 	})
 	app.Use(s.commonHeaders)
 	app.Get("/v2/stream/:streams", s.stream)
