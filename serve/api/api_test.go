@@ -801,8 +801,26 @@ func TestNATSRestartEndsStreamsThatResume(t *testing.T) {
 	ns.WaitForShutdown()
 	c.endsWithError(t)
 
+	// Reconnecting while NATS is still down: the request waits for the
+	// feed instead of failing.
+	reopened := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, a.url+"/v2/stream/recentchange", nil)
+		req.Header.Set("Last-Event-ID", last)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		reopened <- resp
+	}()
+	time.Sleep(200 * time.Millisecond)
 	startNATS()
-	c = open(t, a.url+"/v2/stream/recentchange", map[string]string{"Last-Event-ID": last})
+	resp := <-reopened
+	if resp == nil || resp.StatusCode != 200 {
+		t.Fatalf("reconnecting while the feed restarted: %v", resp)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	c = &client{resp: resp, r: bufio.NewReader(resp.Body)}
 	w.publish(4) // recentchange: n = 4, 6
 	for _, want := range []int{4, 6} {
 		if _, data := c.event(t); n(t, data) != want {

@@ -85,7 +85,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	// The start position depends on the feed's epoch and end: wait for a
 	// feed that is restarting (clients reconnecting after a NATS blip)
 	// rather than refuse them.
-	if !s.hub.WaitReady(c.UserContext()) {
+	if !s.hub.Ready() && !s.waitReady() {
 		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Service Unavailable", "The live feed is starting; retry shortly.")
 	}
 	start, bad := s.start(c, streams)
@@ -131,6 +131,21 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	c.Context().HijackSetNoResponse(true)
 	c.Context().Hijack(func(conn net.Conn) { s.run(conn, st) })
 	return nil
+}
+
+// waitReady waits for the live feed (hub.WaitReady), unless the server
+// stops meanwhile.
+func (s *Server) waitReady() bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return s.hub.WaitReady(ctx)
 }
 
 // resolveStreams maps the {streams} path element to allowed streams.
