@@ -269,6 +269,7 @@ func printWelcome(out io.Writer, addr, natsURL string, clusters [2]*kfake.Cluste
   SSE           %[1]s/v2/stream/recentchange
   try           curl -N %[1]s/v2/stream/recentchange
                 curl -N '%[1]s/v2/stream/recentchange,page-create?wiki=enwiki'
+                curl -N '%[1]s/v2/stream/recentchange?type=edit,new&namespace=0&bot=false'
   NDJSON        curl -N -H 'Accept: application/json' %[1]s/v2/stream/revision-create
   spec          %[1]s/?spec
   metrics       %[1]s/metrics
