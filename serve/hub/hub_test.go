@@ -333,3 +333,27 @@ func TestCatchUpSlotsQueue(t *testing.T) {
 	}
 	second.Close()
 }
+
+// TestWaitReady: true at once when the feed runs; false after ReadyWait
+// when it does not, or as soon as ctx ends.
+func TestWaitReady(t *testing.T) {
+	w := newWorld(t, 64)
+	if !w.hub.WaitReady(context.Background()) {
+		t.Error("WaitReady is false on a running feed")
+	}
+	_, js := inproctest.NATS(t, true)
+	idle, err := New(js, Options{Layout: lay, Streams: []string{"mediawiki_recentchange"}, ReadyWait: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}) // never Run
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idle.WaitReady(context.Background()) {
+		t.Error("WaitReady is true on a feed that never started")
+	}
+	idle.opts.ReadyWait = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if idle.WaitReady(ctx) {
+		t.Error("WaitReady is true after its context ended")
+	}
+}
