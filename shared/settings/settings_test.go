@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestProcessAndValidate(t *testing.T) {
@@ -95,5 +97,38 @@ func TestRedaction(t *testing.T) {
 	slog.New(slog.NewTextHandler(&b, nil)).Info("x", slog.Any("cfg", Common{NATSURL: "nats://u:hunter2@h:1"}))
 	if strings.Contains(b.String(), "hunter2") {
 		t.Errorf("password logged: %s", b.String())
+	}
+}
+
+// TestDefaultsMatchProcess: Defaults gives what Process gives with none of
+// the variables set, so code that builds a configuration (the devstack)
+// gets the documented defaults.
+func TestDefaultsMatchProcess(t *testing.T) {
+	type spec struct {
+		Common
+		D  time.Duration `envconfig:"SETTINGS_TEST_D" default:"15s"`
+		N  int           `envconfig:"SETTINGS_TEST_N" default:"42"`
+		B  bool          `envconfig:"SETTINGS_TEST_B" default:"true"`
+		F  float64       `envconfig:"SETTINGS_TEST_F" default:"2.5"`
+		S  string        `envconfig:"SETTINGS_TEST_S" default:"x"`
+		NS string        `envconfig:"SETTINGS_TEST_NS"`
+	}
+	for _, k := range []string{"NATS_URL", "NATS_CREDS", "NATS_TLS_CA", "ES_JETSTREAM_STREAM", "ES_SUBJECT_PREFIX",
+		"ES_STREAM_CONFIG", "ES_ALLOWED_STREAMS", "ES_DC_PREFIXES"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	var fromEnv, fromTags spec
+	if err := Process(&fromEnv); err != nil {
+		t.Fatal(err)
+	}
+	if err := Defaults(&fromTags); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromEnv, fromTags) {
+		t.Fatalf("Defaults = %+v, Process with an empty environment = %+v", fromTags, fromEnv)
+	}
+	if fromTags.D != 15*time.Second || fromTags.N != 42 || !fromTags.B || fromTags.NATSURL == "" || len(fromTags.DCPrefixes) != 2 {
+		t.Fatalf("defaults not applied: %+v", fromTags)
 	}
 }
