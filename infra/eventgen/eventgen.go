@@ -1,9 +1,9 @@
 // Package eventgen produces realistic Wikimedia events for the local
 // development stack: the Kafka records that MediaWiki (through EventBus and
 // EventGate) and the services downstream of it write to the topics of the
-// public streams, which ingest mirrors into JetStream (DESIGN §2). In the
-// flow it stands where Wikimedia's producers stand: eventgen → Kafka →
-// ingest → JetStream → serve → SSE clients.
+// public streams, which ingest mirrors into JetStream. In the flow it
+// stands where Wikimedia's producers stand: eventgen → Kafka → ingest →
+// JetStream → serve → SSE clients.
 //
 // It produces every stream of the built-in catalog (shared/catalog), each
 // following its schema, with the recorded events in shared/data as models:
