@@ -1,6 +1,7 @@
-// Package api is serve's HTTP face (DESIGN §4): the EventStreams routes on
-// Fiber, request validation with EventStreams' JSON error bodies, and the
-// streaming loop that writes a client's events as SSE or NDJSON.
+// Package api is serve's HTTP face: the EventStreams routes on Fiber
+// (api.go), request validation with EventStreams' JSON error bodies
+// (stream.go), and the stream loop that writes a client's events in the
+// format it asked for (loop.go; the bytes are package wire's).
 //
 // A stream request is one worker: the handler validates it, resolves where
 // it starts (Last-Event-ID, then seq, then since, else new events), opens a
@@ -18,9 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,9 +56,8 @@ type Options struct {
 	// MaxFilterValues bounds the values of each filter (wiki, type,
 	// namespace, domain; default 64).
 	MaxFilterValues int
-	// MaxClients bounds the streams open at once in this process (default
-	// 50,000); beyond it a stream request gets 503 and should retry
-	// elsewhere.
+	// MaxClients bounds the streams open at once in this process; beyond
+	// it a stream request gets 503 and should retry elsewhere.
 	MaxClients int
 	Version    string
 }
@@ -89,20 +87,15 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 	if opts.Catalog == nil || h == nil || log == nil || reg == nil {
 		return nil, errors.New("api: catalog, hub, logger and registry are required")
 	}
-	if opts.Heartbeat <= 0 || opts.Retry <= 0 || opts.MaxDuration < 0 || opts.ClientIPLimit < 0 {
-		return nil, errors.New("api: heartbeat and retry must be positive, durations and limits not negative")
-	}
-	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = 10 * time.Second
+	if opts.Heartbeat <= 0 || opts.Retry <= 0 || opts.WriteTimeout <= 0 || opts.MaxClients <= 0 ||
+		opts.MaxDuration < 0 || opts.ClientIPLimit < 0 {
+		return nil, errors.New("api: heartbeat, retry, write timeout and client limit must be positive, durations and limits not negative")
 	}
 	if opts.MaxStreams <= 0 {
 		opts.MaxStreams = 32
 	}
 	if opts.MaxFilterValues <= 0 {
 		opts.MaxFilterValues = 64
-	}
-	if opts.MaxClients <= 0 {
-		opts.MaxClients = 50_000
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -185,8 +178,8 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 }
 
-// commonHeaders sets CORS and EventStreams' security headers (reference
-// §2.5) on every response, with Last-Event-ID allowed.
+// commonHeaders sets CORS and EventStreams' security headers on every
+// response, with Last-Event-ID allowed.
 func (s *Server) commonHeaders(c *fiber.Ctx) error {
 	for _, h := range securityHeaders {
 		c.Set(h[0], h[1])
@@ -307,7 +300,3 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// netConn is what a hijacked connection offers.
-type netConn = net.Conn
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

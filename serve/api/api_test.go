@@ -89,14 +89,15 @@ func (w *world) serve(mod func(*Options)) *instance {
 	w.t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h, err := hub.New(js, hub.Options{Layout: lay, Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}, RingSize: 1024, Logger: log})
+	h, err := hub.New(js, hub.Options{Layout: lay, Catalog: w.cat, RingSize: 1024, MaxCatchUps: 256, Logger: log})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); h.Run(ctx) }()
-	opts := Options{Layout: lay, Catalog: w.cat, Heartbeat: 15 * time.Second, Retry: 2 * time.Second, Version: "test"}
+	opts := Options{Layout: lay, Catalog: w.cat, Heartbeat: 15 * time.Second, Retry: 2 * time.Second,
+		WriteTimeout: 10 * time.Second, MaxClients: 50_000, Version: "test"}
 	if mod != nil {
 		mod(&opts)
 	}

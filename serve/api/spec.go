@@ -3,12 +3,15 @@ package api
 import (
 	"encoding/json"
 	"sort"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
 )
 
 // buildSpec is the OpenAPI 3 document served at /?spec. The EventStreams
 // web UI and clients read the stream names from
 // paths["/v2/stream/{streams}"].get.parameters[0].schema.items.enum
-// (reference §2.1): canonical names and aliases, sorted.
+// (as the original's UI does): canonical names and aliases, sorted. The
+// filters' parameters come from the filter table.
 func (s *Server) buildSpec() ([]byte, error) {
 	var names []string
 	paths := map[string]any{}
@@ -31,34 +34,29 @@ func (s *Server) buildSpec() ([]byte, error) {
 	sort.Strings(names)
 	errorResponse := map[string]any{"description": "Bad request: unknown stream, invalid since, seq, Last-Event-ID or filter.",
 		"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/problem"}}}}
+	params := []any{
+		map[string]any{"name": "streams", "in": "path", "required": true, "style": "simple", "explode": false,
+			"description": "Comma separated list of stream names to subscribe to.",
+			"schema":      map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": names}}},
+		map[string]any{"name": "Last-Event-ID", "in": "header",
+			"description": "Resume after this event: the id of the last event received, as sent by this service (" +
+				`[{"seq":…,"timestamp":…,"epoch":"…"}]` + "), or EventStreams' own Kafka-style id, which resumes by its timestamps. Wins over seq and since.",
+			"schema": map[string]any{"type": "string"}},
+		map[string]any{"name": "since", "in": "query",
+			"description": "Start at the first retained event whose event time is at or after this time: integer milliseconds since the epoch, ISO 8601 / RFC 3339, a date (UTC), or RFC 1123.",
+			"schema":      map[string]any{"type": "string"}},
+		map[string]any{"name": "seq", "in": "query", "description": "Replay from this JetStream sequence, inclusive.",
+			"schema": map[string]any{"type": "integer", "minimum": 1}},
+	}
+	for _, p := range filter.Params() {
+		params = append(params, map[string]any{"name": p.Name, "in": "query", "description": p.Doc,
+			"schema": map[string]any{"type": p.Schema}})
+	}
 	paths["/v2/stream/{streams}"] = map[string]any{"get": map[string]any{
 		"tags":        []string{"streams"},
 		"summary":     "Subscribe to one or multiple streams.",
 		"description": "Use this route to subscribe to a comma separated list of configured streams.\n",
-		"parameters": []any{
-			map[string]any{"name": "streams", "in": "path", "required": true, "style": "simple", "explode": false,
-				"description": "Comma separated list of stream names to subscribe to.",
-				"schema":      map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": names}}},
-			map[string]any{"name": "Last-Event-ID", "in": "header",
-				"description": "Resume after this event: the id of the last event received, as sent by this service (" +
-					`[{"seq":…,"timestamp":…,"epoch":"…"}]` + "), or EventStreams' own Kafka-style id, which resumes by its timestamps. Wins over seq and since.",
-				"schema": map[string]any{"type": "string"}},
-			map[string]any{"name": "since", "in": "query",
-				"description": "Start at the first retained event whose event time is at or after this time: integer milliseconds since the epoch, ISO 8601 / RFC 3339, a date (UTC), or RFC 1123.",
-				"schema":      map[string]any{"type": "string"}},
-			map[string]any{"name": "seq", "in": "query", "description": "Replay from this JetStream sequence, inclusive.",
-				"schema": map[string]any{"type": "integer", "minimum": 1}},
-			map[string]any{"name": "wiki", "in": "query", "description": "Only events of these wikis (comma separated wiki ids, e.g. enwiki,dewiki).",
-				"schema": map[string]any{"type": "string"}},
-			map[string]any{"name": "type", "in": "query", "description": "Only events of these types (comma separated; recentchange: edit, new, log, categorize).",
-				"schema": map[string]any{"type": "string"}},
-			map[string]any{"name": "namespace", "in": "query", "description": "Only events in these namespaces (comma separated numbers; namespace, or page_namespace).",
-				"schema": map[string]any{"type": "string"}},
-			map[string]any{"name": "bot", "in": "query", "description": "Only events by bots (true) or by others (false): bot, or performer.user_is_bot.",
-				"schema": map[string]any{"type": "boolean"}},
-			map[string]any{"name": "domain", "in": "query", "description": "Only events of these domains (comma separated meta.domain values, e.g. en.wikipedia.org).",
-				"schema": map[string]any{"type": "string"}},
-		},
+		"parameters":  params,
 		"responses": map[string]any{
 			"200": map[string]any{"description": "Server-Sent Events (or NDJSON with Accept: application/json).",
 				"content": map[string]any{"text/event-stream": map[string]any{}, "application/json": map[string]any{}}},

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
@@ -32,8 +35,7 @@ type world struct {
 func newWorld(t *testing.T, ringSize int) *world {
 	t.Helper()
 	_, js := inproctest.NATS(t, true)
-	h, err := New(js, Options{Layout: lay, Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"},
-		RingSize: ringSize, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(js, options(ringSize, "mediawiki.recentchange", "mediawiki.page-create"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +46,17 @@ func newWorld(t *testing.T, ringSize int) *world {
 	w := &world{t: t, js: js, hub: h}
 	waitUntil(t, h.Ready)
 	return w
+}
+
+// options are a Hub's options for the named streams.
+func options(ringSize int, streams ...string) Options {
+	full, _ := catalog.Builtin(nil)
+	cat, err := full.Narrow(streams)
+	if err != nil {
+		panic(err)
+	}
+	return Options{Layout: lay, Catalog: cat, RingSize: ringSize, MaxCatchUps: 256,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 func waitUntil(t *testing.T, cond func() bool) {
@@ -109,9 +122,41 @@ func readN(t *testing.T, r *Reader, n int) []*Event {
 	return got
 }
 
+// readResuming is readN for a client that, when it falls out of the ring
+// (the machine is busy and the publisher outpaces it), reopens after the
+// last sequence it was given, as an SSE client resumes by its id.
+func readResuming(t *testing.T, h *Hub, r **Reader, f filter.Filter, n int) []*Event {
+	t.Helper()
+	var got []*Event
+	deadline := time.After(20 * time.Second)
+	for len(got) < n {
+		evs, err := (*r).Poll(context.Background(), nil, 100)
+		got = append(got, evs...)
+		if errors.Is(err, ErrTooSlow) {
+			(*r).Close()
+			if *r, err = h.Open(context.Background(), f, Position{Seq: (*r).cursor + 1}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(got), err)
+		}
+		if len(evs) > 0 || (*r).Wait() == nil {
+			continue
+		}
+		select {
+		case <-(*r).Wait():
+		case <-deadline:
+			t.Fatalf("read %d events of %d", len(got), n)
+		}
+	}
+	return got
+}
+
 func TestLiveFeedFramesOnce(t *testing.T) {
 	w := newWorld(t, 1024)
-	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, Start{Head: true})
+	r, err := w.hub.Open(context.Background(), filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, Position{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +173,7 @@ func TestLiveFeedFramesOnce(t *testing.T) {
 		}
 	}
 	// A second reader at the head gets the very same frames (framed once).
-	r2, _ := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange"}}, Start{After: got[9].Seq})
+	r2, _ := w.hub.Open(context.Background(), filter.Filter{Streams: []string{"mediawiki_recentchange"}}, Position{Seq: got[9].Seq + 1})
 	more := readN(t, r2, 5)
 	for _, e := range more {
 		found := false
@@ -151,30 +196,30 @@ func TestCatchUpHandsOverExactly(t *testing.T) {
 	w.publish(300) // before the hub's feed: only catch-up can read these
 	tests := []struct {
 		name   string
-		filter Filter
+		filter filter.Filter
 		match  func(i int) bool
 	}{
-		{"all", Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, func(int) bool { return true }},
-		{"one stream", Filter{Streams: []string{"mediawiki_page-create"}}, func(i int) bool { return i%2 == 1 }},
-		{"stream and wiki", Filter{Streams: []string{"mediawiki_recentchange"}, Wikis: []string{"dewiki"}}, func(i int) bool { return i%2 == 0 && i%3 == 1 }},
+		{"all", filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, func(int) bool { return true }},
+		{"one stream", filter.Filter{Streams: []string{"mediawiki_page-create"}}, func(i int) bool { return i%2 == 1 }},
+		{"stream and wiki", filter.Filter{Streams: []string{"mediawiki_recentchange"}, Wikis: []string{"dewiki"}}, func(i int) bool { return i%2 == 0 && i%3 == 1 }},
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); w.publish(300) }() // while the readers catch up
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := w.hub.Open(context.Background(), tt.filter, Start{})
+			r, err := w.hub.Open(context.Background(), tt.filter, Position{Seq: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
+			defer func() { r.Close() }()
 			want := 0
 			for i := range 600 {
 				if tt.match(i) {
 					want++
 				}
 			}
-			got := readN(t, r, want)
+			got := readResuming(t, w.hub, &r, tt.filter, want)
 			next := 0
 			for _, e := range got {
 				var n int
@@ -193,7 +238,7 @@ func TestCatchUpHandsOverExactly(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	s, _ := w.hub.Stream(context.Background())
+	s, _ := w.hub.stream(context.Background())
 	info, _ := s.Info(context.Background())
 	if info.State.Consumers != 1 {
 		t.Errorf("%d consumers on the stream, want only the live feed's", info.State.Consumers)
@@ -202,12 +247,12 @@ func TestCatchUpHandsOverExactly(t *testing.T) {
 
 func TestSlowReaderFallsOut(t *testing.T) {
 	w := newWorld(t, 16)
-	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange"}}, Start{Head: true})
+	r, err := w.hub.Open(context.Background(), filter.Filter{Streams: []string{"mediawiki_recentchange"}}, Position{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.publish(100)
-	waitUntil(t, func() bool { _, _, c, _ := w.hub.snapshot(); return c > 0 })
+	waitUntil(t, func() bool { return w.hub.snapshot().coveredFrom > 0 })
 	if _, err := r.Poll(context.Background(), nil, 10); err != ErrTooSlow {
 		t.Fatalf("Poll = %v, want ErrTooSlow", err)
 	}
@@ -215,7 +260,7 @@ func TestSlowReaderFallsOut(t *testing.T) {
 
 func TestDeletedStreamFailsReaders(t *testing.T) {
 	w := newWorld(t, 64)
-	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange"}}, Start{Head: true})
+	r, err := w.hub.Open(context.Background(), filter.Filter{Streams: []string{"mediawiki_recentchange"}}, Position{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +292,7 @@ func TestDeletedStreamFailsReaders(t *testing.T) {
 func TestSinceSelectsByKafkaTime(t *testing.T) {
 	w := newWorld(t, 64)
 	w.publish(300)
-	r, err := w.hub.Open(context.Background(), Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, Start{BySince: true, Since: 1e12 + 250})
+	r, err := w.hub.Open(context.Background(), filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}, Position{Since: 1e12 + 250, HasSince: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,8 +313,7 @@ func TestSinceSelectsByKafkaTime(t *testing.T) {
 func TestRingPreloadedAtStart(t *testing.T) {
 	w := newWorld(t, 64)
 	w.publish(100)
-	h, err := New(w.js, Options{Layout: lay, Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"},
-		RingSize: 1024, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := New(w.js, options(1024, "mediawiki.recentchange", "mediawiki.page-create"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,20 +323,20 @@ func TestRingPreloadedAtStart(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitUntil(t, h.Ready)
 
-	all := Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
-	head, err := h.Open(context.Background(), all, Start{Head: true})
+	all := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
+	head, err := h.Open(context.Background(), all, Position{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Event n is at seq n+1+n/7 (a dead letter follows every 7th event): resume after event 49.
 	var seq49 uint64
-	old, err := h.Open(context.Background(), all, Start{After: 0})
+	old, err := h.Open(context.Background(), all, Position{Seq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	seq49 = readN(t, old, 50)[49].Seq // readN may return more than asked
 	old.Close()
-	r, err := h.Open(context.Background(), all, Start{After: seq49})
+	r, err := h.Open(context.Background(), all, Position{Seq: seq49 + 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,16 +362,16 @@ func TestCatchUpSlotsQueue(t *testing.T) {
 	w.publish(100)
 	w.hub.opts.MaxCatchUps, w.hub.opts.CatchUpWait = 1, 200*time.Millisecond
 	w.hub.catchUps = make(chan struct{}, 1)
-	all := Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
-	first, err := w.hub.Open(context.Background(), all, Start{})
+	all := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
+	first, err := w.hub.Open(context.Background(), all, Position{Seq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.hub.Open(context.Background(), all, Start{}); err != ErrBusy {
+	if _, err := w.hub.Open(context.Background(), all, Position{Seq: 1}); err != ErrBusy {
 		t.Fatalf("second catch-up while the only slot is held: %v, want ErrBusy", err)
 	}
 	readN(t, first, 100) // reaches the ring: its slot is released
-	second, err := w.hub.Open(context.Background(), all, Start{})
+	second, err := w.hub.Open(context.Background(), all, Position{Seq: 1})
 	if err != nil {
 		t.Fatalf("after the first moved to the ring: %v", err)
 	}
@@ -342,8 +386,9 @@ func TestWaitReady(t *testing.T) {
 		t.Error("WaitReady is false on a running feed")
 	}
 	_, js := inproctest.NATS(t, true)
-	idle, err := New(js, Options{Layout: lay, Streams: []string{"mediawiki_recentchange"}, ReadyWait: 50 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}) // never Run
+	opts := options(64, "mediawiki.recentchange")
+	opts.ReadyWait = 50 * time.Millisecond
+	idle, err := New(js, opts) // never Run
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,13 @@
-// Package sse writes a streaming HTTP/1.1 response directly on a hijacked
-// connection: the status line and headers, then the body as chunks, each
-// write bounded by a deadline so that a client that stops reading is
-// dropped instead of holding a goroutine and buffers forever.
+// Package chunked writes a streaming HTTP/1.1 response directly on a
+// hijacked connection: the status line and headers, then the body as
+// chunks, each write bounded by a deadline so that a client that stops
+// reading is dropped instead of holding a goroutine and buffers forever.
+// It knows nothing of what the body holds (package wire does).
 //
-// Frames are appended to a buffer taken from a pool only while there is
+// Bytes are appended to a buffer taken from a pool only while there is
 // something to write, so an idle client holds no buffer. A Conn is used by
 // one goroutine.
-package sse
+package chunked
 
 import (
 	"errors"
@@ -22,7 +23,7 @@ const flushAt = 16 << 10
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, flushAt+4<<10); return &b }}
 
 // ErrClosed is returned by writes after Close.
-var ErrClosed = errors.New("sse: connection closed")
+var ErrClosed = errors.New("chunked: connection closed")
 
 // Conn is a streaming response on a raw connection.
 type Conn struct {

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"errors"
@@ -8,9 +8,10 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
 )
 
-// config is serve's environment (DESIGN §5); the README's table lists the
-// same variables and defaults.
-type config struct {
+// Config is serve's configuration, read from the environment; the README's
+// configuration table lists the same variables and defaults. The default
+// tags are the one place a default is written.
+type Config struct {
 	settings.Common
 
 	Addr                string        `envconfig:"SERVE_ADDR" default:":8092"`
@@ -27,7 +28,27 @@ type config struct {
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info"`
 }
 
-func (c *config) validate() error {
+// LoadConfig reads the environment and validates it. An error names the
+// variable (*settings.VarError).
+func LoadConfig() (Config, error) {
+	var c Config
+	if err := settings.Process(&c); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// DefaultConfig is the configuration with every variable unset.
+func DefaultConfig() Config {
+	var c Config
+	if err := settings.Defaults(&c); err != nil {
+		panic(err) // the tags are constants: a test catches a bad one
+	}
+	return c
+}
+
+// Validate checks the values that can be checked without the network.
+func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
 	}
@@ -59,7 +80,7 @@ func (c *config) validate() error {
 }
 
 // LogValue is the configuration as logged at start.
-func (c config) LogValue() slog.Value {
+func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Any("common", c.Common),
 		slog.String("SERVE_ADDR", c.Addr),

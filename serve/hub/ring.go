@@ -1,0 +1,117 @@
+package hub
+
+import "github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
+
+// The ring holds the most recent events in sequence order, written by the
+// live feed only (started, add, fail) and read by every Reader under the
+// read lock (readRing, snapshot). Each change closes the notify channel,
+// which wakes the Readers waiting on it.
+
+// started empties the ring for a feed (re)starting after sequence start
+// of the stream instance epoch, whose last sequence is head, and wakes the
+// requests waiting for a ready feed. It returns the feed's generation.
+func (h *Hub) started(epoch string, start, head uint64) uint64 {
+	h.mu.Lock()
+	clear(h.ring)
+	h.head, h.n = 0, 0
+	h.coveredFrom, h.last, h.startLast = start, start, head
+	h.epoch = epoch
+	h.ready = true
+	h.generation++
+	gen := h.generation
+	ch := h.notify
+	h.notify = make(chan struct{})
+	h.mu.Unlock()
+	close(ch)
+	return gen
+}
+
+// add appends an event (the consumer delivers in sequence order) and wakes
+// the Readers.
+func (h *Hub) add(gen uint64, e *Event) {
+	h.mu.Lock()
+	if gen != h.generation || e.Seq <= h.last {
+		h.mu.Unlock()
+		return
+	}
+	size := len(h.ring)
+	if h.n == size {
+		h.coveredFrom = h.ring[h.head].Seq
+		h.ring[h.head] = nil
+		h.head = (h.head + 1) % size
+		h.n--
+	}
+	h.ring[(h.head+h.n)%size] = e
+	h.n++
+	h.last = e.Seq
+	ch := h.notify
+	h.notify = make(chan struct{})
+	h.mu.Unlock()
+	close(ch)
+}
+
+// fail ends the current feed: Readers on the ring get ErrFeedFailed.
+func (h *Hub) fail() {
+	h.mu.Lock()
+	h.ready = false
+	h.generation++
+	ch := h.notify
+	h.notify = make(chan struct{})
+	h.mu.Unlock()
+	close(ch)
+}
+
+// readRing appends to out the events after seq `after` that match f, at
+// most limit. It returns the new cursor (the last seq examined), the
+// channel that is closed at the next change, and ErrTooSlow when the
+// events after `after` are no longer all in the ring.
+func (h *Hub) readRing(gen uint64, after uint64, f *filter.Filter, out []*Event, limit int) ([]*Event, uint64, <-chan struct{}, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if gen != h.generation || !h.ready {
+		return out, after, nil, ErrFeedFailed
+	}
+	if after < h.coveredFrom {
+		return out, after, nil, ErrTooSlow
+	}
+	size := len(h.ring)
+	// The first event with seq > after: binary search over the ring.
+	lo, hi := 0, h.n
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if h.ring[(h.head+mid)%size].Seq <= after {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	cursor := after
+	for i := lo; i < h.n && len(out) < limit; i++ {
+		e := h.ring[(h.head+i)%size]
+		cursor = e.Seq
+		if f.Match(e.Stream, e.Wiki, e) {
+			out = append(out, e)
+		}
+	}
+	if len(out) < limit {
+		cursor = max(cursor, h.last)
+	}
+	return out, cursor, h.notify, nil
+}
+
+// feedState is what a Reader needs to know of the feed at one moment.
+type feedState struct {
+	gen         uint64
+	epoch       string
+	coveredFrom uint64 // every matching event with seq in (coveredFrom, last] is in the ring
+	last        uint64 // the newest sequence the stream is known to hold
+	ready       bool
+}
+
+// snapshot returns the feed's state.
+func (h *Hub) snapshot() feedState {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return feedState{gen: h.generation, epoch: h.epoch, coveredFrom: h.coveredFrom,
+		last: max(h.last, h.startLast), ready: h.ready}
+}
