@@ -299,4 +299,3 @@ func clip(s string, n int) string {
 	}
 	return s[:n]
 }
-

@@ -120,13 +120,7 @@ func (w *world) serve(mod func(*Options)) *instance {
 		cancel()
 		<-done
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for !h.Ready() {
-		if time.Now().After(deadline) {
-			w.t.Fatal("hub not ready")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	inproctest.WaitFor(w.t, 10*time.Second, h.Ready)
 	return &instance{url: "http://" + ln.Addr().String(), srv: srv, hub: h, reg: reg}
 }
 
@@ -685,13 +679,7 @@ func TestNothingLeftOnNATS(t *testing.T) {
 		t.Fatalf("%d consumers while a client replays, want 2 (the live feed's and the client's)", got)
 	}
 	c.resp.Body.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for consumers() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d consumers 10 s after the client left, want only the live feed's", consumers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	inproctest.WaitFor(t, 10*time.Second, func() bool { return consumers() == 1 }) // only the live feed's
 }
 
 // TestHead: HEAD gets what GET would get, without the endless body, and
@@ -851,7 +839,7 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 	}
 	fmt.Fprintf(conn, "GET /v2/stream/recentchange,page-create HTTP/1.1\r\nHost: x\r\n\r\n")
 	dropped := func() float64 {
-		return counterValue(a.reg, "eventstreams_disconnects_total", "too_slow") + counterValue(a.reg, "eventstreams_disconnects_total", "client_gone")
+		return inproctest.Metric(a.reg, "eventstreams_disconnects_total", "reason", "too_slow") + inproctest.Metric(a.reg, "eventstreams_disconnects_total", "reason", "client_gone")
 	}
 	pad := strings.Repeat("x", 10<<10)
 	for i := 0; i < 4000; i++ { // 4,000 events of 10 KB
@@ -861,33 +849,10 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for dropped() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("a client that does not read was not disconnected")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	deadline = time.Now().Add(10 * time.Second)
-	for gaugeValue(a.reg, "eventstreams_connected_clients") != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the dropped client is still counted as connected")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func gaugeValue(reg *prometheus.Registry, name string) float64 {
-	mfs, _ := reg.Gather()
-	total := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			for _, m := range mf.GetMetric() {
-				total += m.GetGauge().GetValue()
-			}
-		}
-	}
-	return total
+	inproctest.WaitFor(t, 30*time.Second, func() bool { return dropped() > 0 }) // a client that does not read is disconnected
+	inproctest.WaitFor(t, 10*time.Second, func() bool {                         // and no longer counted as connected
+		return inproctest.Metric(a.reg, "eventstreams_connected_clients") == 0
+	})
 }
 
 // TestStalledClientHoldsLittle: a client that stops reading is dropped
@@ -904,12 +869,10 @@ func TestStalledClientHoldsLittle(t *testing.T) {
 	defer conn.Close()
 	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
 	fmt.Fprintf(conn, "GET /v2/stream/recentchange HTTP/1.1\r\nHost: x\r\n\r\n")
-	for gaugeValue(a.reg, "eventstreams_connected_clients") == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	inproctest.WaitFor(t, 10*time.Second, func() bool { return inproctest.Metric(a.reg, "eventstreams_connected_clients") > 0 })
 	pad := strings.Repeat("x", 10<<10)
 	published := 0
-	for counterValue(a.reg, "eventstreams_disconnects_total", "client_gone") == 0 {
+	for inproctest.Metric(a.reg, "eventstreams_disconnects_total", "reason", "client_gone") == 0 {
 		if published == 800 { // 8 MB, within the test ring of 1,024 events
 			t.Fatal("a client that does not read was not disconnected")
 		}
@@ -921,31 +884,9 @@ func TestStalledClientHoldsLittle(t *testing.T) {
 		published++
 		time.Sleep(2 * time.Millisecond)
 	}
-	sent := counterValue(a.reg, "eventstreams_bytes_sent_total", "")
+	sent := inproctest.Metric(a.reg, "eventstreams_bytes_sent_total")
 	t.Logf("%.0f bytes queued before the client was dropped", sent)
 	if sent > 1<<20 {
 		t.Errorf("%.0f bytes were queued for a client that never read (at most 1 MiB expected)", sent)
 	}
-}
-
-// counterValue is the counter's value with the label value reason (""
-// for a counter without labels).
-func counterValue(reg *prometheus.Registry, name, reason string) float64 {
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if reason == "" && len(m.GetLabel()) == 0 {
-				return m.GetCounter().GetValue()
-			}
-			for _, l := range m.GetLabel() {
-				if l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
 }

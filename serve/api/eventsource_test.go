@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/position"
 )
 
@@ -104,7 +105,7 @@ func TestEventSourceResume(t *testing.T) {
 			// last stream may have reached it too as the client left).
 			var ended float64
 			for _, b := range backends {
-				ended += counterValue(b.reg, "eventstreams_disconnects_total", reasonMaxDuration)
+				ended += inproctest.Metric(b.reg, "eventstreams_disconnects_total", "reason", reasonMaxDuration)
 			}
 			if ended < float64(len(reconnect)) || ended > float64(len(reconnect)+1) {
 				t.Errorf("%v streams ended by max_duration, %d reconnects", ended, len(reconnect))

@@ -44,7 +44,7 @@ func newWorld(t *testing.T, ringSize int) *world {
 	go func() { defer close(done); h.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	w := &world{t: t, js: js, hub: h}
-	waitUntil(t, h.Ready)
+	inproctest.WaitFor(t, 10*time.Second, h.Ready)
 	return w
 }
 
@@ -57,17 +57,6 @@ func options(ringSize int, streams ...string) Options {
 	}
 	return Options{Layout: lay, Catalog: cat, RingSize: ringSize, MaxCatchUps: 256,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // publish stores n events, alternating streams and wikis; event i has
@@ -252,7 +241,7 @@ func TestSlowReaderFallsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.publish(100)
-	waitUntil(t, func() bool { return w.hub.snapshot().coveredFrom > 0 })
+	inproctest.WaitFor(t, 10*time.Second, func() bool { return w.hub.snapshot().coveredFrom > 0 })
 	if _, err := r.Poll(context.Background(), nil, 10); err != ErrTooSlow {
 		t.Fatalf("Poll = %v, want ErrTooSlow", err)
 	}
@@ -321,7 +310,7 @@ func TestRingPreloadedAtStart(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); h.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	waitUntil(t, h.Ready)
+	inproctest.WaitFor(t, 10*time.Second, h.Ready)
 
 	all := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
 	head, err := h.Open(context.Background(), all, Position{})
