@@ -33,8 +33,12 @@ func (s *Server) run(conn net.Conn, st *streamState) {
 	defer st.reader.Close()
 	for _, n := range st.names {
 		s.metrics.connected.WithLabelValues(n).Inc()
-		defer s.metrics.connected.WithLabelValues(n).Dec()
 	}
+	defer func() {
+		for _, n := range st.names {
+			s.metrics.connected.WithLabelValues(n).Dec()
+		}
+	}()
 	sorted := slices.Clone(st.names)
 	slices.Sort(sorted)
 	s.metrics.connections.WithLabelValues(strings.Join(sorted, ",")).Inc()

@@ -27,12 +27,12 @@ type Position struct {
 type StartKind uint8
 
 const (
-	// StartHead: only events stored from now on.
+	// StartHead is only events stored from now on.
 	StartHead StartKind = iota
-	// StartAfter: the events after sequence Start.After (0: from the first
+	// StartAfter is the events after sequence Start.After (0: from the first
 	// retained).
 	StartAfter
-	// StartSince: every event whose Kafka timestamp is at or after
+	// StartSince is every event whose Kafka timestamp is at or after
 	// Start.Since (ms), beginning at the first such event in stream order
 	// (older events stored later may follow it).
 	StartSince
@@ -45,7 +45,7 @@ type Start struct {
 	Since int64  // StartSince
 }
 
-// BeyondEndError: the position names a sequence the stream does not hold
+// BeyondEndError is a position naming a sequence the stream does not hold
 // yet. Its text is safe to show the client.
 type BeyondEndError struct {
 	Seq uint64

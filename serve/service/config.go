@@ -35,7 +35,8 @@ func LoadConfig() (Config, error) {
 	if err := settings.Process(&c); err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	err := c.Validate() // it also tidies lists, so it must run before c is returned
+	return c, err
 }
 
 // DefaultConfig is the configuration with every variable unset.

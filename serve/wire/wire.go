@@ -41,7 +41,7 @@ func Encode(id position.ID, data []byte) Encoded {
 	buf = append(buf, "event: message\nid: "...)
 	buf = id.AppendJSON(buf)
 	buf = append(buf, "\ndata: "...)
-	if bytes.IndexAny(data, "\r\n") < 0 {
+	if !bytes.ContainsAny(data, "\r\n") {
 		start := len(buf)
 		buf = append(buf, data...)
 		frame := append(buf, "\n\n"...)

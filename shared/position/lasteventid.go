@@ -22,14 +22,14 @@ const AllPartitions int32 = -1
 type Kind uint8
 
 const (
-	// KindNone: the header was present but empty (or only spaces and tabs).
+	// KindNone is a header that was present but empty (or only spaces and tabs).
 	// It is not an error: EventSource implementations may send an empty
 	// id, and there is nothing to resume from, so the caller starts as if
 	// the header were absent.
 	KindNone Kind = iota
-	// KindID: our id; Resume.ID is set.
+	// KindID is our id; Resume.ID is set.
 	KindID
-	// KindKafka: EventStreams' own Kafka-style id, or a KafkaSSE topic
+	// KindKafka is EventStreams' own Kafka-style id, or a KafkaSSE topic
 	// list; Resume.Entries is set.
 	KindKafka
 )
