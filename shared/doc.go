@@ -9,5 +9,6 @@
 //   - settings: the configuration both services read.
 //
 // These packages import neither service. NATS-native readers may rely on
-// what layout and envelope document: they are a public contract (DESIGN §3).
+// what layout and envelope document: they are a public contract (shared/ARCHITECTURE.md "JetStream
+// layout").
 package shared

@@ -8,7 +8,8 @@ import (
 )
 
 // TestKafkaSSESuite ports the cases of KafkaSSE's and EventStreams' test
-// suites that have an HTTP-level meaning here (reference §6).
+// suites that have an HTTP-level meaning here (shared/ARCHITECTURE.md
+// "KafkaSSE test suite").
 func TestKafkaSSESuite(t *testing.T) {
 	w := newWorld(t)
 	w.publish(10)

@@ -2,7 +2,7 @@ package api
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// metrics are serve's Prometheus series (DESIGN §4). Stream labels are
+// metrics are serve's Prometheus series (README "How serve works"). Stream labels are
 // canonical names of allowed streams; disconnect reasons are a fixed set.
 type metrics struct {
 	connected   *prometheus.GaugeVec   // stream

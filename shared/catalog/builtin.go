@@ -6,8 +6,8 @@ type builtinStream struct {
 	name, alias, schema, description, topicBase string
 }
 
-// builtin is the set stream.wikimedia.org exposes (reference §7.1:
-// allowed_streams of the production chart; topics per
+// builtin is the set stream.wikimedia.org exposes (shared/ARCHITECTURE.md
+// "Stream catalog": allowed_streams of the production chart; topics per
 // ext-EventStreamConfig; descriptions from the production /?spec).
 var builtin = []builtinStream{
 	{"eventgate-main.test.event", "test", "test/event", "A test event stream. A new event is posted about once a minute.", ""},

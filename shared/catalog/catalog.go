@@ -1,6 +1,7 @@
 // Package catalog is the list of public streams: canonical names such as
 // mediawiki.recentchange, their aliases such as recentchange, and the Kafka
-// topics each stream is read from (DESIGN §2).
+// topics each stream is read from (shared/ARCHITECTURE.md "Streams and
+// topics").
 //
 // A Catalog is built once at start (the built-in Wikimedia set, or a
 // document in MediaWiki's action=streamconfigs format), narrowed by an

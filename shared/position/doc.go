@@ -1,5 +1,5 @@
 // Package position is the one codec for resume positions of serve
-// (DESIGN §4 "Ids"): the SSE id written with every event, and the three ways
+// (shared/ARCHITECTURE.md "Ids and resume"): the SSE id written with every event, and the three ways
 // a client says where to start, the Last-Event-ID header, ?since= and ?seq=.
 //
 // In the flow Kafka → ingest → JetStream → serve → client, it sits at the

@@ -46,8 +46,9 @@ func (e *InvalidSinceError) Error() string { return e.Detail() }
 // A time without an offset is UTC. EventStreams (Date.parse) took it as the
 // server's local time, which is UTC in production.
 //
-// Unlike EventStreams, an integer since really means that time (reference
-// §3.8 Q1: there it replayed the whole retention). Textual times before 1970
+// Unlike EventStreams, an integer since really means that time (there it
+// probably replayed the whole retention: quirk Q1 in shared/ARCHITECTURE.md
+// "Quirks"). Textual times before 1970
 // give a negative ms, which the caller can treat as "from the oldest".
 //
 // Anything else, and an empty value, is an *InvalidSinceError. The caller

@@ -84,7 +84,7 @@ func TestParseSinceRejected(t *testing.T) {
 }
 
 func TestParseSinceDetail(t *testing.T) {
-	// The exact body text of EventStreams (reference §2.6).
+	// The exact body text of EventStreams (shared/ARCHITECTURE.md "Error bodies").
 	_, err := ParseSince("yesterday")
 	const want = "since timestamp is not a UTC milliseconds unix epoch and was not parseable: 'yesterday'"
 	if err == nil || err.Error() != want {

@@ -1,8 +1,9 @@
-// Package settings holds the configuration both services read (DESIGN §5):
+// Package settings holds the configuration both services read:
 // where NATS is, the JetStream layout, and the stream catalog with its
-// allow-list. Each service's main embeds Common in its own envconfig struct,
-// processes the environment there (the only place that reads it), and calls
-// Validate; nothing here reads the environment.
+// allow-list (shared/ARCHITECTURE.md "Configuration"). Each service's
+// Config (ingest/service, serve/service) embeds Common in its envconfig
+// struct and reads the environment there, through Process; Defaults gives
+// the same values without reading it.
 //
 // Values are set once at start; after that they are only read.
 package settings
@@ -26,7 +27,7 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-// Common are the variables of DESIGN §5 used by both ingest and serve.
+// Common are the variables both ingest and serve read.
 type Common struct {
 	NATSURL        string   `envconfig:"NATS_URL" default:"nats://127.0.0.1:4222"`
 	NATSCreds      string   `envconfig:"NATS_CREDS"`
