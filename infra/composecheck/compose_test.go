@@ -83,9 +83,9 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	}
 	common := "shared/settings/settings.go"
 	programs := map[string]map[string]bool{
-		"ingest":   readVars(t, "ingest/config.go", common),
-		"serve-1":  readVars(t, "serve/config.go", common),
-		"serve-2":  readVars(t, "serve/config.go", common),
+		"ingest":   readVars(t, "ingest/service/config.go", common),
+		"serve-1":  readVars(t, "serve/service/config.go", common),
+		"serve-2":  readVars(t, "serve/service/config.go", common),
 		"producer": readVars(t, "infra/producer/main.go"),
 	}
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -121,5 +122,37 @@ func TestDevstack(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("did not stop 30s after Ctrl-C; stderr:\n%s", stderr.String())
+	}
+}
+
+// TestPortInUse: a port the devstack needs that is taken is reported at
+// once (not after a wait for a server that cannot start), naming the port
+// and the flag that changes it.
+func TestPortInUse(t *testing.T) {
+	bin := inproctest.Binary(t, "github.com/wikimedia-eventstreams-go/eventstreams/infra/devstack")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, port, _ := net.SplitHostPort(taken.Addr().String())
+	free := inproctest.FreeAddr(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-addr", free, "-nats-port", port, "-kafka-ports", "0,0"}, "port " + port + " (NATS) is in use; choose another with -nats-port"},
+		{[]string{"-addr", free, "-nats-port", "0", "-kafka-ports", "0," + port}, "port " + port + " (Kafka codfw) is in use; choose another with -kafka-ports"},
+		{[]string{"-addr", taken.Addr().String(), "-nats-port", "0", "-kafka-ports", "0,0"}, "serve's address " + taken.Addr().String() + " cannot be used"},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Env = append(os.Environ(), "SERVE_ADDR=")
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("%v: %v, want exit status 1; output %s", tc.args, err, out)
+		}
+		if !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v: output %q, want it to say %q", tc.args, out, tc.want)
+		}
 	}
 }

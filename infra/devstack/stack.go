@@ -9,23 +9,20 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/eventgen"
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
-	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
-	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
-	"github.com/wikimedia-eventstreams-go/eventstreams/serve/api"
-	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+	ingest "github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
+	serve "github.com/wikimedia-eventstreams-go/eventstreams/serve/service"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
-	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
 var dcs = [2]string{"eqiad", "codfw"}
@@ -36,6 +33,11 @@ var dcs = [2]string{"eqiad", "codfw"}
 // ingest (it waits for JetStream's acknowledgements and commits); the
 // Kafka clusters; NATS.
 func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error {
+	serveLn, err := checkPorts(cfg)
+	if err != nil {
+		return err
+	}
+	defer serveLn.Close()
 	dir := cfg.data
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "eventstreams-devstack")
@@ -49,7 +51,6 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	if err != nil {
 		return err
 	}
-	lay := layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
 
 	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: filepath.Join(dir, "nats"), Port: natsPort(cfg.natsPort)})
 	if err != nil {
@@ -58,6 +59,7 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	defer ns.Shutdown()
 
 	var clusters [2]*kfake.Cluster
+	var brokers []string
 	for i, dc := range dcs {
 		kdir := ""
 		if cfg.data != "" {
@@ -69,79 +71,55 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 		}
 		defer c.Close()
 		clusters[i] = c
+		brokers = append(brokers, dc+"="+strings.Join(c.ListenAddrs(), ","))
 	}
 
-	// ingest, in process.
-	ingestNC, err := nats.Connect(ns.ClientURL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1))
-	if err != nil {
-		return err
-	}
-	defer ingestNC.Close()
+	// ingest and serve, in process, through the same entry points as their
+	// commands, with their documented defaults and these changes. Their
+	// metrics share one registry, which serve's /metrics shows.
 	reg := prometheus.NewRegistry()
-	start, _ := source.ParseStart("earliest")
-	var srcs []source.Cluster
-	for i, dc := range dcs {
-		srcs = append(srcs, source.Cluster{Name: dc, Brokers: clusters[i].ListenAddrs()})
-	}
-	m, err := mirror.New(mirror.Options{
-		Layout: lay, Catalog: cat, Clusters: srcs, Start: start,
-		Group:  source.Group{Name: "eventstreams-ingest", SessionTimeout: 10 * time.Second},
-		Limits: mirror.StreamLimits{MaxAge: 24 * time.Hour, DuplicateWindow: 15 * time.Minute, Replicas: 1},
-	}, mirror.Deps{NATS: ingestNC, Logger: log.With("service", "ingest"), Registerer: reg})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ingestCfg := ingest.DefaultConfig()
+	ingestCfg.NATSURL = ns.ClientURL()
+	ingestCfg.KafkaClusters = strings.Join(brokers, ";")
+	ingestCfg.Start = "earliest"
+	ingestCfg.MaxAge = 24 * time.Hour
+	metricsLn, err := net.Listen("tcp", "127.0.0.1:0") // ingest's own /metrics is not needed here
 	if err != nil {
 		return err
 	}
 	ingestCtx, stopIngest := context.WithCancel(context.Background())
 	ingestDone := make(chan error, 1)
-	go func() { ingestDone <- m.Run(ingestCtx) }()
+	go func() {
+		ingestDone <- ingest.Run(ingestCtx, ingestCfg, ingest.Deps{Logger: log.With("service", "ingest"), Registry: reg,
+			MetricsListener: metricsLn})
+	}()
 	defer func() { stopIngest(); <-ingestDone }()
 
-	// serve, in process, once ingest has created the stream.
-	serveNC, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1))
-	if err != nil {
-		return err
-	}
-	defer serveNC.Close()
-	js, _ := jetstream.New(serveNC)
-	if err := waitForStream(ctx, js, lay.Stream); err != nil {
-		return err
-	}
-	var tokens []string
-	for _, s := range cat.Streams() {
-		tokens = append(tokens, layout.StreamToken(s.Name))
-	}
-	h, err := hub.New(js, hub.Options{Layout: lay, Streams: tokens, Logger: log.With("service", "serve")})
-	if err != nil {
-		return err
-	}
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); _ = h.Run(hubCtx) }()
-	defer func() { stopHub(); <-hubDone }()
-	for !h.Ready() { // "running" must mean that streams can be opened
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	srv, err := api.New(api.Options{Layout: lay, Catalog: cat, Heartbeat: 15 * time.Second, MaxDuration: 15 * time.Minute,
-		Retry: 2 * time.Second, Version: "devstack"}, h, log.With("service", "serve"), reg)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
+	serveCfg := serve.DefaultConfig()
+	serveCfg.NATSURL = ns.ClientURL()
+	ready := make(chan struct{})
+	serveCtx, stopServe := context.WithCancel(context.Background())
+	serveDone := make(chan error, 1)
+	go func() {
+		serveDone <- serve.Run(serveCtx, serveCfg, serve.Deps{Logger: log.With("service", "serve"), Registry: reg,
+			Listener: serveLn, Version: "devstack", Ready: func(net.Addr) { close(ready) }})
+	}()
+	defer func() { stopServe(); <-serveDone }()
+
+	// "running" must mean that streams can be opened: serve's live feed
+	// starts once ingest has created the JetStream stream.
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-ready:
+	case err := <-ingestDone:
+		ingestDone <- err // for the deferred stop
+		return fmt.Errorf("ingest: %w", err)
+	case err := <-serveDone:
+		serveDone <- err
 		return fmt.Errorf("serve: %w", err)
 	}
-	app := srv.App()
-	go func() { _ = app.Listener(ln) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Stop(sctx)
-		_ = app.ShutdownWithContext(sctx)
-	}()
 
 	// MirrorMaker and the producer.
 	work, stopWork := context.WithCancel(ctx)
@@ -156,16 +134,51 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	}
 	go func() { workDone <- produce(work, gen, clusters) }()
 
-	printWelcome(out, ln.Addr().String(), ns.ClientURL(), clusters, cat)
+	printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), clusters, cat)
 	select {
 	case <-ctx.Done():
 	case err := <-workDone:
 		if err != nil && ctx.Err() == nil {
 			return err
 		}
+	case err := <-ingestDone:
+		ingestDone <- err
+		return fmt.Errorf("ingest stopped: %v", err)
+	case err := <-serveDone:
+		serveDone <- err
+		return fmt.Errorf("serve stopped: %v", err)
 	}
 	fmt.Fprintln(out, "\nstopping…")
 	return nil
+}
+
+// checkPorts tells at once, naming the flag that changes it, when a port
+// the devstack needs is taken, rather than failing later less clearly. It
+// returns serve's listener.
+func checkPorts(cfg config) (net.Listener, error) {
+	free := func(port int, what, flag string) error {
+		if port == 0 {
+			return nil
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			return fmt.Errorf("port %d (%s) is in use; choose another with %s (0: any free port)", port, what, flag)
+		}
+		return ln.Close()
+	}
+	if err := free(cfg.natsPort, "NATS", "-nats-port"); err != nil {
+		return nil, err
+	}
+	for i, dc := range dcs {
+		if err := free(cfg.kafkaPorts[i], "Kafka "+dc, "-kafka-ports"); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve's address %s cannot be used (%v); choose another with -addr", cfg.addr, err)
+	}
+	return ln, nil
 }
 
 func natsPort(p int) int {
@@ -173,20 +186,6 @@ func natsPort(p int) int {
 		return -1 // nats-server: any free port
 	}
 	return p
-}
-
-// waitForStream waits until ingest has created the JetStream stream.
-func waitForStream(ctx context.Context, js jetstream.JetStream, name string) error {
-	for {
-		if _, err := js.Stream(ctx, name); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // mirrorMaker copies the topics that originate in one DC (prefix) from its

@@ -14,30 +14,21 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-// benchLayout is the JetStream layout serve reads by default (DESIGN §3).
+// benchLayout is the JetStream layout serve reads by default.
 var benchLayout = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
 
 // streamToken is the subject token of mediawiki.recentchange.
 var streamToken = layout.StreamToken("mediawiki.recentchange")
 
-// createStream creates the stream as ingest does (ingest/mirror
-// EnsureStream, which sets MaxConsumers to 10,000), without its age and
-// byte limits; maxConsumers 0 leaves nats-server's default (1,000).
+// createStream creates the stream as ingest does (layout.StreamConfig),
+// without its age and byte limits, with a 2-minute duplicate window (the
+// benchmark's events have no Nats-Msg-Id) and maxConsumers instead of
+// layout.MaxConsumers: 0 leaves nats-server's default (1,000).
 func createStream(ctx context.Context, js jetstream.JetStream, maxConsumers int) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cfg := jetstream.StreamConfig{
-		Name:        benchLayout.Stream,
-		Subjects:    benchLayout.Subjects(),
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		Duplicates:  2 * time.Minute,
-		AllowDirect: true,
-	}
-	if maxConsumers > 0 {
-		cfg.MaxConsumers = maxConsumers
-	}
+	cfg := benchLayout.StreamConfig(layout.Limits{DuplicateWindow: 2 * time.Minute, Replicas: 1})
+	cfg.MaxConsumers = maxConsumers
 	_, err := js.CreateStream(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("creating stream %s: %w", cfg.Name, err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
 )
 
 // BenchmarkIngest measures ingest's throughput from Kafka (kfake) to
@@ -19,11 +21,12 @@ import (
 //
 //	go test ./ingest/mirror -run '^$' -bench Ingest -benchtime 3x
 func BenchmarkIngest(b *testing.B) {
+	recentIDs := service.DefaultConfig().RecentIDs
 	for _, bc := range []struct {
 		name      string
 		clusters  []string
 		recentIDs int
-	}{{"both-dcs", dcs, 0}, {"both-dcs-no-recent-ids", dcs, -1}, {"one-dc", []string{"eqiad"}, 0}} {
+	}{{"both-dcs", dcs, recentIDs}, {"both-dcs-no-recent-ids", dcs, -1}, {"one-dc", []string{"eqiad"}, recentIDs}} {
 		b.Run(bc.name, func(b *testing.B) {
 			const perPartition = 12500 // × 2 origin DCs × 4 partitions = 100,000 events
 			var total time.Duration

@@ -107,6 +107,7 @@ func TestBinaryConfigurationErrors(t *testing.T) {
 		{"window over age", "INGEST_DUPLICATE_WINDOW", "200h", "INGEST_DUPLICATE_WINDOW: must not exceed INGEST_MAX_AGE"},
 		{"bad sasl", "INGEST_KAFKA_SASL_MECHANISM", "PLAIN", "INGEST_KAFKA_SASL_MECHANISM: SASL mechanism \"PLAIN\""},
 		{"missing CA", "NATS_TLS_CA", "/no/such/ca.pem", "NATS_TLS_CA: stat /no/such/ca.pem"},
+		{"missing Kafka CA", "INGEST_KAFKA_TLS_CA", "/no/such/ca.pem", "INGEST_KAFKA_TLS_CA: cluster "},
 		{"missing stream config", "ES_STREAM_CONFIG", "/no/such/streams.json", "ES_STREAM_CONFIG: catalog: open /no/such/streams.json"},
 		{"bad prefix", "ES_SUBJECT_PREFIX", "a.>", "ES_SUBJECT_PREFIX: subject prefix"},
 		{"bad log level", "LOG_LEVEL", "loud", "LOG_LEVEL: \"loud\""},

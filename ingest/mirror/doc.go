@@ -2,23 +2,30 @@
 // datacenter into one JetStream stream, each event exactly once. It is the
 // middle of the flow Kafka → ingest → JetStream → serve.
 //
-// For each Kafka cluster, one pipeline goroutine owns a franz-go group
-// consumer and does everything for that cluster, in order:
+// For each source (a Kafka cluster: an input.Opener of package source), one
+// pipeline goroutine owns the open input.Source and does everything for
+// it, in order:
 //
 //  1. poll records;
-//  2. turn each into a message (envelope.Enrich, subject, de-dup id,
-//     headers) or, if it is not a storable event, into a dead letter;
+//  2. turn each into a message (envelope.Prepare: the enriched event, its
+//     de-dup id and subject; then headers) or, if it is not a storable
+//     event, into a dead letter; an event whose id was acknowledged
+//     recently is not published again;
 //  3. publish it asynchronously, with at most MaxInFlight unacknowledged;
 //  4. resolve acknowledgements in the order the messages were sent, and mark
-//     a partition's offset for commit only when every record up to it is
+//     a partition's position for commit only when every record up to it is
 //     acknowledged (a duplicate ack counts: the event is stored);
-//  5. franz-go commits the marked offsets every second.
+//  5. the source commits the marked positions (franz-go: every second, and
+//     before a partition is revoked).
+//
+// The pipeline knows nothing of Kafka: package input is its contract with
+// a source.
 //
 // Exactly once: both clusters hold both DCs' topics, so every event is read
 // twice, and again after a restart; JetStream drops the copies by their
 // Nats-Msg-Id within the stream's duplicate window.
 //
-// Partition order: messages of a partition are sent in offset order on one
+// Partition order: messages of a partition are sent in order on one
 // connection, and nothing overtakes a failed publish. When a publish fails
 // (an error, a timeout, NATS reconnecting) the pipeline stops sending,
 // resolves every message in flight in order, publishes each failed one again
@@ -29,7 +36,8 @@
 // failed, the order is broken and can no longer be mended; that is counted in
 // eventstreams_ingest_partition_reorders_total and logged.
 //
-// Concurrency: a Mirror's methods are safe for concurrent use. The only state
-// shared between pipelines is the health record, behind a mutex, and the
-// stream set-up, serialised by another.
+// Concurrency: a Mirror's methods are safe for concurrent use. The state
+// shared between pipelines, and with the sources' own goroutines, is the
+// health record, behind a mutex, the recent-id set, behind another, and the
+// stream set-up, serialised by a third.
 package mirror

@@ -24,7 +24,9 @@ import (
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
@@ -120,18 +122,25 @@ func (s *downSwitch) control(kmsg.Request) (kmsg.Response, error, bool) {
 	return nil, nil, false
 }
 
-// options are the mirror's options for this world, reading from the start.
+// options are the mirror's options for this world, reading both clusters
+// from the start, with ingest's default tuning.
 func (h *harness) options() mirror.Options {
-	var clusters []source.Cluster
-	for _, dc := range dcs {
-		clusters = append(clusters, source.Cluster{Name: dc, Brokers: h.kafka[dc].ListenAddrs()})
-	}
+	h.t.Helper()
 	start, _ := source.ParseStart("earliest")
+	var sources []input.Opener
+	for _, dc := range dcs {
+		k, err := source.NewKafka(source.Cluster{Name: dc, Brokers: h.kafka[dc].ListenAddrs()}, h.topics,
+			source.Group{Name: "ingest-test", SessionTimeout: 6 * time.Second}, start, source.Security{})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		sources = append(sources, k)
+	}
+	d := service.DefaultConfig()
 	return mirror.Options{
-		Layout: h.layout, Catalog: h.cat, Clusters: clusters,
-		Group:  source.Group{Name: "ingest-test", SessionTimeout: 6 * time.Second},
-		Start:  start,
-		Limits: mirror.StreamLimits{MaxAge: time.Hour, DuplicateWindow: 10 * time.Minute, Replicas: 1},
+		Layout: h.layout, Catalog: h.cat, Sources: sources,
+		Limits:      layout.Limits{MaxAge: time.Hour, DuplicateWindow: 10 * time.Minute, Replicas: 1},
+		MaxInFlight: d.MaxInFlight, MaxEventBytes: d.MaxEventBytes, RecentIDs: d.RecentIDs, ShutdownTimeout: d.ShutdownTimeout,
 	}
 }
 

@@ -2,50 +2,38 @@ package mirror
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-// StreamLimits are the JetStream stream's retention and de-duplication
-// settings (DESIGN §3).
-type StreamLimits struct {
-	MaxAge          time.Duration // 0: no age limit
-	MaxBytes        int64         // 0: no size limit
-	DuplicateWindow time.Duration
-	Replicas        int
-}
-
-// Options configure a Mirror. Zero values of the tuning fields take the
-// defaults documented on each.
+// Options configure a Mirror. The tuning fields that ingest's configuration
+// sets have no default here (package ingest/service is where their
+// defaults are written): MaxInFlight, MaxEventBytes and ShutdownTimeout are
+// required, and a zero RecentIDs means none. DeadLetterBytes and
+// PublishTimeout, which are not configurable, take the defaults documented
+// on each when zero.
 type Options struct {
-	Layout   layout.Layout
-	Catalog  *catalog.Catalog // the allowed streams; every topic of each is read
-	Clusters []source.Cluster
-	Group    source.Group
-	Start    source.Start
-	Security source.Security
-	Limits   StreamLimits
+	Layout  layout.Layout
+	Catalog *catalog.Catalog // the allowed streams; the sources read their topics
+	Sources []input.Opener   // one pipeline each, e.g. every Kafka cluster
+	Limits  layout.Limits
 
-	// MaxInFlight bounds unacknowledged publishes per cluster (default 2048).
+	// MaxInFlight bounds unacknowledged publishes per source (required).
 	MaxInFlight int
 	// MaxEventBytes is the largest record stored as an event; larger ones
-	// are dead-lettered (default 1 MiB, lowered to fit the server's
+	// are dead-lettered (required; lowered to fit the server's
 	// max_payload).
 	MaxEventBytes int
 	// DeadLetterBytes bounds the payload kept of a dead letter (default 64 KiB).
@@ -53,11 +41,11 @@ type Options struct {
 	// PublishTimeout bounds the wait for one acknowledgement (default 5 s).
 	PublishTimeout time.Duration
 	// RecentIDs is how many acknowledged de-dup ids are remembered, so that
-	// the other cluster's copy of an event is not published again (default
-	// 100,000; negative: none, every copy goes to JetStream).
+	// the other cluster's copy of an event is not published again (0 or
+	// negative: none, every copy goes to JetStream).
 	RecentIDs int
 	// ShutdownTimeout bounds the wait for outstanding acknowledgements when
-	// stopping (default 30 s); what is not acknowledged by then is not
+	// stopping (required); what is not acknowledged by then is not
 	// committed and is read again at the next start.
 	ShutdownTimeout time.Duration
 }
@@ -69,22 +57,21 @@ type Deps struct {
 	Registerer prometheus.Registerer
 }
 
-// Mirror copies Kafka topics into JetStream. Build it with New and run it
-// with Run.
+// Mirror copies the sources' topics into JetStream. Build it with New and
+// run it with Run.
 type Mirror struct {
 	opts    Options
 	nc      *nats.Conn
 	log     *slog.Logger
 	metrics *metrics
-	topics  []string
 	streams map[string]*streamInfo // by topic
 	recent  *recentIDs
 
 	ensureMu sync.Mutex
 
 	healthMu sync.Mutex
-	ready    bool                      // the JetStream stream exists
-	kafka    map[string]*clusterHealth // by cluster name
+	ready    bool                     // the JetStream stream exists
+	sources  map[string]*sourceHealth // by source name
 }
 
 type streamInfo struct {
@@ -92,24 +79,12 @@ type streamInfo struct {
 	token string
 }
 
-type clusterHealth struct {
-	LastError   string    `json:"last_error,omitempty"`
-	LastErrorAt time.Time `json:"last_error_at,omitzero"`
-	ConnectedAt time.Time `json:"connected_at,omitzero"`
-}
-
 const (
-	defaultMaxInFlight     = 2048
-	defaultMaxEventBytes   = 1 << 20
 	defaultDeadLetterBytes = 64 << 10
 	defaultPublishTimeout  = 5 * time.Second
-	defaultShutdownTimeout = 30 * time.Second
-	defaultRecentIDs       = 100_000
 	// headerBudget is room left in NATS's max_payload for headers and the
 	// meta members Enrich adds.
 	headerBudget = 4 << 10
-	// maxConsumers is the stream's consumer limit.
-	maxConsumers = 10_000
 )
 
 // New checks the options and registers the metrics. It does not connect.
@@ -120,38 +95,23 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 	if err := opts.Layout.Validate(); err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	if opts.Catalog == nil || len(opts.Clusters) == 0 {
-		return nil, errors.New("mirror: a catalog and at least one cluster are required")
+	if opts.Catalog == nil || len(opts.Sources) == 0 {
+		return nil, errors.New("mirror: a catalog and at least one source are required")
 	}
-	if opts.Group.Name == "" {
-		return nil, errors.New("mirror: a consumer group name is required")
+	names := map[string]bool{}
+	for _, s := range opts.Sources {
+		if s.Name() == "" || names[s.Name()] {
+			return nil, fmt.Errorf("mirror: source name %q is empty or given twice", s.Name())
+		}
+		names[s.Name()] = true
 	}
-	if err := opts.Security.Validate(); err != nil {
+	if err := opts.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	if opts.Limits.Replicas < 1 || opts.Limits.Replicas > 5 {
-		return nil, fmt.Errorf("mirror: replicas %d: want 1 to 5", opts.Limits.Replicas)
-	}
-	if opts.Limits.MaxAge < 0 || opts.Limits.MaxBytes < 0 || opts.Limits.DuplicateWindow < 0 {
-		return nil, errors.New("mirror: stream limits must not be negative")
-	}
-	if opts.Limits.MaxAge > 0 && opts.Limits.DuplicateWindow > opts.Limits.MaxAge {
-		return nil, errors.New("mirror: the duplicate window must not exceed the maximum age")
-	}
-	setDefault(&opts.MaxInFlight, defaultMaxInFlight)
-	setDefault(&opts.MaxEventBytes, defaultMaxEventBytes)
 	setDefault(&opts.DeadLetterBytes, defaultDeadLetterBytes)
 	setDefault(&opts.PublishTimeout, defaultPublishTimeout)
-	setDefault(&opts.ShutdownTimeout, defaultShutdownTimeout)
-	setDefault(&opts.RecentIDs, defaultRecentIDs)
-	if opts.MaxInFlight < 1 || opts.MaxEventBytes < 1 || opts.DeadLetterBytes < 1 {
-		return nil, errors.New("mirror: MaxInFlight, MaxEventBytes and DeadLetterBytes must be positive")
-	}
-	// Build every client's options now so that a bad CA file fails at start.
-	for _, c := range opts.Clusters {
-		if _, err := source.ClientOptions(c, []string{"t"}, opts.Group, opts.Start, opts.Security); err != nil {
-			return nil, fmt.Errorf("mirror: cluster %s: %w", c.Name, err)
-		}
+	if opts.MaxInFlight < 1 || opts.MaxEventBytes < 1 || opts.DeadLetterBytes < 1 || opts.ShutdownTimeout <= 0 {
+		return nil, errors.New("mirror: MaxInFlight, MaxEventBytes, DeadLetterBytes and ShutdownTimeout must be positive")
 	}
 
 	met, err := newMetrics(deps.Registerer)
@@ -159,9 +119,8 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 		return nil, fmt.Errorf("mirror: metrics: %w", err)
 	}
 	m := &Mirror{
-		opts: opts, nc: deps.NATS, log: deps.Logger, metrics: met,
-		topics: opts.Catalog.Topics(), streams: map[string]*streamInfo{},
-		kafka: map[string]*clusterHealth{}, recent: newRecentIDs(opts.RecentIDs),
+		opts: opts, nc: deps.NATS, log: deps.Logger, metrics: met, streams: map[string]*streamInfo{},
+		sources: map[string]*sourceHealth{}, recent: newRecentIDs(opts.RecentIDs),
 	}
 	for _, s := range opts.Catalog.Streams() {
 		si := &streamInfo{name: s.Name, token: layout.StreamToken(s.Name)}
@@ -169,8 +128,8 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 			m.streams[t] = si
 		}
 	}
-	for _, c := range opts.Clusters {
-		m.kafka[c.Name] = &clusterHealth{}
+	for name := range names {
+		m.sources[name] = &sourceHealth{}
 	}
 	return m, nil
 }
@@ -183,9 +142,9 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 // Run sets up the JetStream stream (waiting for NATS if it is not there
-// yet), then mirrors every cluster until ctx is canceled, and shuts down in
-// the order documented on pipeline.shutdown. It returns nil after a clean
-// shutdown.
+// yet), then opens every source and mirrors it until ctx is canceled, and
+// shuts down in the order documented on pipeline.shutdown. It returns nil
+// after a clean shutdown.
 func (m *Mirror) Run(ctx context.Context) error {
 	js, err := jetstream.New(m.nc)
 	if err != nil {
@@ -204,12 +163,19 @@ func (m *Mirror) Run(ctx context.Context) error {
 	m.log.Info("larger records are dead-lettered", slog.Int("max_event_bytes", maxEvent),
 		slog.Int64("nats_max_payload", m.nc.MaxPayload()))
 
-	g, gctx := errgroup.WithContext(ctx)
-	for _, c := range m.opts.Clusters {
-		p, err := m.newPipeline(c, maxEvent)
+	var pipelines []*pipeline
+	for _, o := range m.opts.Sources {
+		p, err := m.newPipeline(o, maxEvent)
 		if err != nil {
+			for _, p := range pipelines {
+				p.src.Close(context.Background())
+			}
 			return err
 		}
+		pipelines = append(pipelines, p)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, p := range pipelines {
 		g.Go(func() error { return p.run(gctx) })
 	}
 	return g.Wait()
@@ -252,35 +218,16 @@ func (m *Mirror) ensureStream(ctx context.Context, js jetstream.JetStream) error
 	return err
 }
 
-// EnsureStream creates the JetStream stream of DESIGN §3, or updates an
-// existing one to these limits.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, l layout.Layout, lim StreamLimits) (jetstream.Stream, error) {
-	maxBytes := lim.MaxBytes
-	if maxBytes == 0 {
-		maxBytes = -1
-	}
+// EnsureStream creates the JetStream stream of the layout
+// (layout.StreamConfig), or updates an existing one to these limits.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, l layout.Layout, lim layout.Limits) (jetstream.Stream, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        l.Stream,
-		Description: "Wikimedia EventStreams: every event of the allowed streams, once (written by ingest)",
-		Subjects:    l.Subjects(),
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      lim.MaxAge,
-		MaxBytes:    maxBytes,
-		Duplicates:  lim.DuplicateWindow,
-		Replicas:    lim.Replicas,
-		AllowDirect: true,
-		// serve opens short-lived catch-up consumers (at most
-		// SERVE_MAX_CATCHUPS per replica); nats-server's default limit of
-		// 1,000 per stream would be reached by four replicas.
-		MaxConsumers: maxConsumers,
-	})
+	return js.CreateOrUpdateStream(ctx, l.StreamConfig(lim))
 }
 
-func (m *Mirror) newPipeline(c source.Cluster, maxEvent int) (*pipeline, error) {
+// newPipeline opens a source and gives it a pipeline.
+func (m *Mirror) newPipeline(o input.Opener, maxEvent int) (*pipeline, error) {
 	js, err := jetstream.New(m.nc,
 		jetstream.WithPublishAsyncMaxPending(m.opts.MaxInFlight+1),
 		jetstream.WithPublishAsyncTimeout(m.opts.PublishTimeout))
@@ -288,85 +235,15 @@ func (m *Mirror) newPipeline(c source.Cluster, maxEvent int) (*pipeline, error) 
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
 	p := &pipeline{
-		m: m, cluster: c.Name, js: js, maxEvent: maxEvent,
-		log:     m.log.With(slog.String("cluster", c.Name)),
+		m: m, cluster: o.Name(), js: js, maxEvent: maxEvent,
+		log:     m.log.With(slog.String("cluster", o.Name())),
 		q:       newQueue(m.opts.MaxInFlight),
-		marks:   map[string]map[int32]kgo.EpochOffset{},
-		faulted: map[topicPartition]bool{},
+		marks:   map[input.Partition]input.Position{},
+		faulted: map[input.Partition]bool{},
 	}
-	opts, err := source.ClientOptions(c, m.topics, m.opts.Group, m.opts.Start, m.opts.Security)
+	p.src, err = o.Open(p.log, &reporter{m: m, name: o.Name(), log: p.log})
 	if err != nil {
-		return nil, fmt.Errorf("mirror: cluster %s: %w", c.Name, err)
-	}
-	opts = append(opts,
-		kgo.WithHooks(&kafkaHooks{m: m, cluster: c.Name}),
-		kgo.WithLogger(source.Logger(p.log)),
-		kgo.OnPartitionsRevoked(p.onRevoked),
-		kgo.OnPartitionsLost(p.onLost),
-		kgo.AutoCommitCallback(p.onCommit),
-	)
-	p.cl, err = kgo.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("mirror: cluster %s: %w", c.Name, err)
+		return nil, fmt.Errorf("mirror: %w", err)
 	}
 	return p, nil
-}
-
-// kafkaHooks records broker connection outcomes for /healthz and metrics.
-type kafkaHooks struct {
-	m       *Mirror
-	cluster string
-}
-
-func (h *kafkaHooks) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
-	h.m.healthMu.Lock()
-	defer h.m.healthMu.Unlock()
-	ch := h.m.kafka[h.cluster]
-	if err != nil {
-		h.m.metrics.connErrors.WithLabelValues(h.cluster).Inc()
-		ch.LastError, ch.LastErrorAt = fmt.Sprintf("%s:%d: %v", meta.Host, meta.Port, err), time.Now()
-		return
-	}
-	ch.ConnectedAt = time.Now()
-}
-
-// Health is what /healthz reports.
-type Health struct {
-	Status string                    `json:"status"` // "ok" or "unavailable"
-	NATS   string                    `json:"nats"`   // NATS connection status
-	Stream bool                      `json:"stream"` // the JetStream stream is set up
-	Kafka  map[string]*clusterHealth `json:"kafka"`
-}
-
-// Health reports whether ingest can store events: NATS connected and the
-// stream set up. A Kafka cluster that is down does not make ingest
-// unhealthy, since the other datacenter's cluster holds the same events;
-// its last error is shown.
-func (m *Mirror) Health() (Health, bool) {
-	m.healthMu.Lock()
-	defer m.healthMu.Unlock()
-	h := Health{NATS: m.nc.Status().String(), Stream: m.ready, Kafka: map[string]*clusterHealth{}}
-	for name, ch := range m.kafka {
-		c := *ch
-		h.Kafka[name] = &c
-	}
-	ok := m.ready && m.nc.IsConnected()
-	h.Status = "unavailable"
-	if ok {
-		h.Status = "ok"
-	}
-	return h, ok
-}
-
-// HealthHandler serves Health as JSON: 200 when healthy, 503 otherwise.
-func (m *Mirror) HealthHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		h, ok := m.Health()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		if !ok {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		_ = json.NewEncoder(w).Encode(h)
-	})
 }

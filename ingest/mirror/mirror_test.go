@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
@@ -34,7 +35,7 @@ func TestExactlyOnceAcrossDatacenters(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		recentIDs int
-	}{{"skipping known copies", 0}, {"JetStream de-dup alone", -1}} {
+	}{{"skipping known copies", service.DefaultConfig().RecentIDs}, {"JetStream de-dup alone", -1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			streams := []string{rc, "mediawiki.page-create"}
 			h := newHarness(t, 2, streams...)
@@ -267,9 +268,9 @@ func TestTwoIngestsAtOnce(t *testing.T) {
 	c := h.start(opts)
 	produceUntil("the third ingest shares the partitions", func() bool { return consumed(c) > 0 })
 	produce(5)
-	msgs := h.waitStored(len(all), 60*time.Second)
+	h.waitStored(len(all), 60*time.Second)
 	time.Sleep(time.Second)
-	msgs = h.storedMsgs()
+	msgs := h.storedMsgs()
 	h.checkExactlyOnce(msgs, all)
 	if len(msgs) != len(all) {
 		t.Errorf("%d messages stored, want %d", len(msgs), len(all))

@@ -19,7 +19,7 @@ func TestRecentIDs(t *testing.T) {
 	if len(r.set) != 3 {
 		t.Errorf("%d ids held, want 3", len(r.set))
 	}
-	var none *recentIDs = newRecentIDs(0)
+	none := newRecentIDs(0)
 	none.add("x")
 	if none.has("x") {
 		t.Error("a disabled set remembered an id")

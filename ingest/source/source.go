@@ -1,10 +1,12 @@
-// Package source describes the Kafka clusters ingest reads from and builds
-// their franz-go clients: broker lists per datacenter, TLS and SASL/SCRAM,
-// consumer-group settings and where a new group starts. It is the first
-// step of the flow Kafka → ingest → JetStream; the mirror package drives
-// the clients it builds.
+// Package source describes the Kafka clusters ingest reads from and reads
+// them: broker lists per datacenter, TLS and SASL/SCRAM, consumer-group
+// settings and where a new group starts, and Kafka, the input.Opener whose
+// sources are franz-go group consumers. It is the first step of the flow
+// Kafka → ingest → JetStream; the mirror package drives the sources.
 //
-// Everything here runs once at start; nothing is shared after that.
+// The parsing and the options run once at start. An open Kafka source is
+// used by one pipeline goroutine, and franz-go calls its callbacks from its
+// own; they only report (see input.Reporter).
 package source
 
 import (

@@ -5,8 +5,8 @@ import (
 )
 
 // Attributes are the members of an event that serve's field filters
-// (DESIGN §4) select on. Each Has* is false when the event lacks the member
-// or it has another JSON type.
+// select on (type, namespace, bot, domain). Each Has* is false when the
+// event lacks the member or it has another JSON type.
 type Attributes struct {
 	// Type is the top-level "type" (recentchange: edit, new, log,
 	// categorize, external).

@@ -1,5 +1,5 @@
 // Package envelope turns a Kafka record's value into the event stored in
-// JetStream (DESIGN §3), once, at ingest:
+// JetStream (README "What ingest stores"), once, at ingest:
 //
 //   - it checks that the value is a JSON object in valid UTF-8;
 //   - it sets meta.topic, meta.partition and meta.offset, as EventStreams
@@ -9,7 +9,9 @@
 //   - it extracts what ingest needs for the subject and the de-duplication
 //     id: meta.id and the wiki id (the first of wiki, database, wiki_id).
 //
-// ReadAttributes, for serve, reads the members its field filters select on.
+// Prepare does all of this for ingest in one call, returning the enriched
+// event, its de-duplication id and its subject's wiki token. ReadAttributes,
+// for serve, reads the members its field filters select on.
 //
 // The functions are pure and safe for concurrent use.
 package envelope
@@ -224,10 +226,11 @@ func enrichMeta(dst, value []byte, meta object, added [3]keyValue) []byte {
 	return append(dst, value[at:]...)
 }
 
-// DedupID is the JetStream de-duplication id of an event (DESIGN §3):
-// meta.id when it is a usable header value, otherwise a hash of the stream
-// name and the record's bytes (as read, before enrichment, so that both
-// clusters' copies of an event get the same id).
+// DedupID is the JetStream de-duplication id of an event, its Nats-Msg-Id
+// header: meta.id when it is a usable header value, otherwise "sha256:" and
+// 128 bits of SHA-256 over the stream name and the record's bytes (as read,
+// before enrichment, so that both clusters' copies of an event get the same
+// id).
 func DedupID(stream string, value []byte, f Fields) string {
 	if usableID(f.MetaID) {
 		return f.MetaID

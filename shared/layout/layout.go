@@ -1,6 +1,7 @@
 // Package layout names everything ingest writes to JetStream and serve reads
-// from it (DESIGN §3): the stream, its subjects and the message headers.
-// NATS-native readers may rely on these names; they are a public contract.
+// from it (README "What ingest stores"): the stream and its configuration,
+// its subjects and the message headers. NATS-native readers may rely on
+// these names; they are a public contract.
 //
 // Subjects are <prefix>.<stream token>.<wiki token>, for example
 // eventstreams.mediawiki_recentchange.enwiki. Dead letters are stored in the

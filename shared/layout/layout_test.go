@@ -1,8 +1,12 @@
 package layout
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestTokens(t *testing.T) {
@@ -47,5 +51,27 @@ func TestLayout(t *testing.T) {
 		if bad.Validate() == nil {
 			t.Errorf("%+v accepted", bad)
 		}
+	}
+}
+
+func TestStreamConfig(t *testing.T) {
+	l := Layout{Stream: DefaultStream, Prefix: DefaultPrefix}
+	c := l.StreamConfig(Limits{MaxAge: time.Hour, DuplicateWindow: 15 * time.Minute, Replicas: 3})
+	if c.Name != "EVENTSTREAMS" || !slices.Equal(c.Subjects, []string{"eventstreams.>"}) || c.Storage != jetstream.FileStorage ||
+		c.Retention != jetstream.LimitsPolicy || c.Discard != jetstream.DiscardOld || !c.AllowDirect || c.MaxConsumers != 10_000 ||
+		c.MaxAge != time.Hour || c.MaxBytes != -1 || c.Duplicates != 15*time.Minute || c.Replicas != 3 || c.Description == "" {
+		t.Errorf("StreamConfig = %+v", c)
+	}
+	if c := l.StreamConfig(Limits{MaxBytes: 1 << 30, Replicas: 1}); c.MaxBytes != 1<<30 || c.MaxAge != 0 {
+		t.Errorf("MaxBytes %d, MaxAge %v", c.MaxBytes, c.MaxAge)
+	}
+	for _, bad := range []Limits{{}, {Replicas: 6}, {Replicas: 1, MaxAge: -1}, {Replicas: 1, MaxBytes: -1},
+		{Replicas: 1, DuplicateWindow: -1}, {Replicas: 1, MaxAge: time.Minute, DuplicateWindow: time.Hour}} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if err := (Limits{Replicas: 1, DuplicateWindow: time.Hour}).Validate(); err != nil {
+		t.Errorf("no age limit and a window: %v", err)
 	}
 }

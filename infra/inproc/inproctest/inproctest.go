@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -31,8 +32,9 @@ var Layout = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultP
 
 // NATS starts a nats-server with JetStream and returns it with a
 // JetStream client on its own connection. With stream set, it also creates
-// the EventStreams stream (file storage, subjects eventstreams.>, direct
-// gets), as ingest would.
+// the EventStreams stream as ingest would (layout.StreamConfig: file
+// storage, subjects eventstreams.>, direct gets, a 15-minute duplicate
+// window), without an age limit.
 func NATS(t testing.TB, stream bool) (*server.Server, jetstream.JetStream) {
 	t.Helper()
 	ns, err := inproc.StartNATS(inproc.NATSOptions{StoreDir: t.TempDir()})
@@ -50,9 +52,9 @@ func NATS(t testing.TB, stream bool) (*server.Server, jetstream.JetStream) {
 		t.Fatal(err)
 	}
 	if stream {
-		if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
-			Name: Layout.Stream, Subjects: Layout.Subjects(), Storage: jetstream.FileStorage, AllowDirect: true,
-		}); err != nil {
+		if _, err := js.CreateStream(context.Background(), Layout.StreamConfig(layout.Limits{
+			DuplicateWindow: 15 * time.Minute, Replicas: 1, // ingest's defaults, without its age limit
+		})); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,20 +1,19 @@
-package main
+package service
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
 )
 
-// config is ingest's environment (DESIGN §5). The README's configuration
-// table lists the same variables and defaults.
-type config struct {
+// Config is ingest's environment (README "Configuration", whose table lists
+// the same variables and defaults). The default tags are the one place
+// where its defaults are written.
+type Config struct {
 	settings.Common
 
 	KafkaClusters     string        `envconfig:"INGEST_KAFKA_CLUSTERS"`
@@ -39,25 +38,60 @@ type config struct {
 	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info"`
 }
 
-// options validates the configuration and turns it into the mirror's
-// options. Every error names its variable.
-func (c *config) options(ctx context.Context) (mirror.Options, error) {
-	var zero mirror.Options
+// LoadConfig reads the environment and validates it. Its errors are
+// *settings.VarError, naming the variable.
+func LoadConfig() (Config, error) {
+	var c Config
+	if err := settings.Process(&c); err != nil {
+		return c, err
+	}
+	err := c.Validate() // before the return: it tidies c's lists
+	return c, err
+}
+
+// DefaultConfig is the configuration of an empty environment, for callers
+// that build one in code (the devstack, tests). It does not validate:
+// INGEST_KAFKA_CLUSTERS has no default.
+func DefaultConfig() Config {
+	var c Config
+	if err := settings.Defaults(&c); err != nil {
+		panic(err) // a default tag that does not parse: a bug
+	}
+	return c
+}
+
+// Validate checks what can be checked without the network (it does not
+// load the stream catalog). Every error is a *settings.VarError. It trims
+// spaces around the items of list variables.
+func (c *Config) Validate() error {
+	_, err := c.kafka()
+	return err
+}
+
+// kafkaSettings are the parsed Kafka variables.
+type kafkaSettings struct {
+	clusters []source.Cluster
+	start    source.Start
+	security source.Security
+}
+
+// kafka validates the configuration and parses its Kafka variables.
+func (c *Config) kafka() (kafkaSettings, error) {
+	var k kafkaSettings
 	if err := c.Common.Validate(); err != nil {
-		return zero, err
+		return k, err
 	}
-	clusters, err := source.ParseClusters(c.KafkaClusters)
-	if err != nil {
-		return zero, &settings.VarError{Var: "INGEST_KAFKA_CLUSTERS", Err: err}
+	var err error
+	if k.clusters, err = source.ParseClusters(c.KafkaClusters); err != nil {
+		return k, &settings.VarError{Var: "INGEST_KAFKA_CLUSTERS", Err: err}
 	}
-	start, err := source.ParseStart(c.Start)
-	if err != nil {
-		return zero, &settings.VarError{Var: "INGEST_START", Err: err}
+	if k.start, err = source.ParseStart(c.Start); err != nil {
+		return k, &settings.VarError{Var: "INGEST_START", Err: err}
 	}
-	sec := source.Security{TLS: c.KafkaTLS, CAFile: c.KafkaTLSCA, SASLMechanism: c.KafkaSASLMech,
+	k.security = source.Security{TLS: c.KafkaTLS, CAFile: c.KafkaTLSCA, SASLMechanism: c.KafkaSASLMech,
 		SASLUser: c.KafkaSASLUser, SASLPassword: c.KafkaSASLPassword}
-	if err := sec.Validate(); err != nil {
-		return zero, &settings.VarError{Var: "INGEST_KAFKA_SASL_MECHANISM", Err: err}
+	if err := k.security.Validate(); err != nil {
+		return k, &settings.VarError{Var: "INGEST_KAFKA_SASL_MECHANISM", Err: err}
 	}
 	checks := []struct {
 		name string
@@ -79,42 +113,17 @@ func (c *config) options(ctx context.Context) (mirror.Options, error) {
 	}
 	for _, ch := range checks {
 		if ch.bad {
-			return zero, &settings.VarError{Var: ch.name, Err: errors.New(ch.msg)}
+			return k, &settings.VarError{Var: ch.name, Err: errors.New(ch.msg)}
 		}
 	}
 	if _, err := settings.ParseLevel(c.LogLevel); err != nil {
-		return zero, &settings.VarError{Var: "LOG_LEVEL", Err: err}
+		return k, &settings.VarError{Var: "LOG_LEVEL", Err: err}
 	}
-	cat, err := c.Common.Catalog(ctx)
-	if err != nil {
-		return zero, err
-	}
-	return mirror.Options{
-		Layout:   c.Layout(),
-		Catalog:  cat,
-		Clusters: clusters,
-		Group:    source.Group{Name: c.ConsumerGroup, InstanceID: c.InstanceID, SessionTimeout: c.SessionTimeout},
-		Start:    start,
-		Security: sec,
-		Limits: mirror.StreamLimits{MaxAge: c.MaxAge, MaxBytes: c.MaxBytes,
-			DuplicateWindow: c.DuplicateWindow, Replicas: c.Replicas},
-		MaxInFlight:     c.MaxInFlight,
-		MaxEventBytes:   c.MaxEventBytes,
-		RecentIDs:       recentIDs(c.RecentIDs),
-		ShutdownTimeout: c.ShutdownTimeout,
-	}, nil
-}
-
-// recentIDs maps the variable's 0 (off) to the mirror's negative.
-func recentIDs(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
+	return k, nil
 }
 
 // LogValue is the configuration as logged at start, without secrets.
-func (c config) LogValue() slog.Value {
+func (c Config) LogValue() slog.Value {
 	pass := ""
 	if c.KafkaSASLPassword != "" {
 		pass = "REDACTED"

@@ -1,0 +1,160 @@
+// Package service is ingest's one entry point: Run wires a validated
+// Config into a running mirror (the Kafka sources, the NATS connection,
+// the metrics registry, the /metrics and /healthz server) and shuts it all
+// down in order when its context ends. The ingest command calls it with
+// the environment's configuration; the devstack calls it in process.
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
+)
+
+// Deps are what Run uses instead of making its own; every field is
+// optional.
+type Deps struct {
+	// Logger receives ingest's logs (default: slog.Default()).
+	Logger *slog.Logger
+	// Registry gets ingest's metrics and is served on /metrics (default: a
+	// new registry with the Go and process collectors).
+	Registry *prometheus.Registry
+	// MetricsListener is where /metrics and /healthz are served (default:
+	// a listener on cfg.MetricsAddr). Run closes it.
+	MetricsListener net.Listener
+	// NATS is the connection to publish on; its publishes must fail while
+	// it reconnects rather than be buffered (nats.ReconnectBufSize(-1)), or
+	// a buffered message could be sent after a later one. Default: Run
+	// connects with cfg's settings, and drains and closes the connection
+	// when it returns. A connection given is left open.
+	NATS *nats.Conn
+}
+
+// Run validates cfg, loads the stream catalog, and mirrors every Kafka
+// cluster into JetStream until ctx ends; then it shuts down in order (see
+// below) and returns nil. A configuration problem, found before anything
+// starts, is a *settings.VarError naming the variable; Run logs every other
+// failure before returning it, and logs "ingest stopped" after a clean stop.
+func Run(ctx context.Context, cfg Config, deps Deps) error {
+	log := deps.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if deps.MetricsListener != nil {
+		defer deps.MetricsListener.Close() // if Run returns before serving on it
+	}
+	kafka, err := cfg.kafka()
+	if err != nil {
+		return err
+	}
+	cat, err := cfg.Catalog(ctx)
+	if err != nil {
+		return err
+	}
+	sources, err := kafkaSources(cfg, kafka, cat)
+	if err != nil {
+		return err
+	}
+	lis := deps.MetricsListener
+	if lis == nil {
+		if lis, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return &settings.VarError{Var: "INGEST_METRICS_ADDR", Err: err}
+		}
+		defer lis.Close()
+	}
+	log.Info("ingest starting", slog.Any("config", cfg), slog.Int("topics", len(cat.Topics())))
+	nc := deps.NATS
+	if nc == nil {
+		// Publishes must fail while NATS reconnects rather than be buffered:
+		// a buffered message could be sent after a later one (see package mirror).
+		if nc, err = cfg.Connect("eventstreams-ingest", log, nats.ReconnectBufSize(-1)); err != nil {
+			return err
+		}
+		defer nc.Close()
+	}
+	reg := deps.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m, err := newMirror(cfg, sources, cat, nc, log, reg)
+	if err != nil {
+		log.Error("ingest cannot start", slog.String("error", err.Error()))
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /healthz", m.HealthHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", slog.String("error", err.Error()))
+		}
+	}()
+
+	// Shutdown order: the mirror stops reading Kafka, waits for JetStream's
+	// acknowledgements, commits and leaves the groups (mirror.Run returns
+	// only then); then the metrics server and the NATS connection close.
+	runErr := m.Run(ctx)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	if deps.NATS == nil {
+		if err := nc.Drain(); err != nil {
+			log.Warn("NATS drain", slog.String("error", err.Error()))
+		}
+	}
+	if runErr != nil {
+		log.Error("ingest failed", slog.String("error", runErr.Error()))
+		return runErr
+	}
+	log.Info("ingest stopped")
+	return nil
+}
+
+// kafkaSources are the sources of the Kafka clusters. The only error left
+// after the configuration's validation is an unusable CA file.
+func kafkaSources(cfg Config, k kafkaSettings, cat *catalog.Catalog) ([]input.Opener, error) {
+	group := source.Group{Name: cfg.ConsumerGroup, InstanceID: cfg.InstanceID, SessionTimeout: cfg.SessionTimeout}
+	var sources []input.Opener
+	for _, c := range k.clusters {
+		s, err := source.NewKafka(c, cat.Topics(), group, k.start, k.security)
+		if err != nil {
+			return nil, &settings.VarError{Var: "INGEST_KAFKA_TLS_CA", Err: err}
+		}
+		sources = append(sources, s)
+	}
+	return sources, nil
+}
+
+// newMirror builds the mirror that reads the sources.
+func newMirror(cfg Config, sources []input.Opener, cat *catalog.Catalog, nc *nats.Conn, log *slog.Logger,
+	reg prometheus.Registerer) (*mirror.Mirror, error) {
+	return mirror.New(mirror.Options{
+		Layout:  cfg.Layout(),
+		Catalog: cat,
+		Sources: sources,
+		Limits: layout.Limits{MaxAge: cfg.MaxAge, MaxBytes: cfg.MaxBytes,
+			DuplicateWindow: cfg.DuplicateWindow, Replicas: cfg.Replicas},
+		MaxInFlight:     cfg.MaxInFlight,
+		MaxEventBytes:   cfg.MaxEventBytes,
+		RecentIDs:       cfg.RecentIDs,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	}, mirror.Deps{NATS: nc, Logger: log, Registerer: reg})
+}

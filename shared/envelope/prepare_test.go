@@ -1,0 +1,68 @@
+package envelope
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+// TestPrepareIsEnrichThenDedupID checks that Prepare returns exactly what
+// the two steps it replaces returned (Enrich, then DedupID and the wiki
+// token of the fields Enrich found), on the recorded events and on the
+// hand-written cases, valid or not, without a meta.id or with one.
+func TestPrepareIsEnrichThenDedupID(t *testing.T) {
+	var values [][]byte
+	f, err := os.Open(recordedFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		values = append(values, bytes.Clone(sc.Bytes()))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(values) < 30 {
+		t.Fatalf("only %d recorded events found", len(values))
+	}
+	for _, s := range []string{`{"a":1}`, `{"meta":{"id":"x","dt":"2024"},"wiki":"enwiki"}`, `{"meta":null,"database":"de wiki"}`,
+		`{"meta":{"id":"a\nb"}}`, `{"meta":{"id":"` + string(bytes.Repeat([]byte("a"), 129)) + `"}}`,
+		``, `{"a":`, `12345`, "{\"a\":\"\xff\"}", `{"meta":"x"}`} {
+		values = append(values, []byte(s))
+	}
+	for i, v := range values {
+		for _, stream := range []string{"mediawiki.recentchange", "mediawiki.page_change.v1"} {
+			wantData, fields, wantErr := Enrich([]byte("prefix:"), v, at)
+			got, err := Prepare([]byte("prefix:"), v, stream, at)
+			if !bytes.Equal(got.Data, wantData) {
+				t.Errorf("value %d: data\n got %s\nwant %s", i, got.Data, wantData)
+			}
+			if wantErr != nil {
+				var inv, wantInv *InvalidError
+				if !errors.As(err, &inv) || !errors.As(wantErr, &wantInv) || *inv != *wantInv {
+					t.Errorf("value %d: error %v, want %v", i, err, wantErr)
+				}
+				if got.ID != "" || got.WikiToken != "" {
+					t.Errorf("value %d: invalid, but id %q wiki token %q", i, got.ID, got.WikiToken)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("value %d: %v", i, err)
+			}
+			if want := DedupID(stream, v, fields); got.ID != want {
+				t.Errorf("value %d: id %q, want %q", i, got.ID, want)
+			}
+			if want := layout.WikiToken(fields.Wiki); got.WikiToken != want {
+				t.Errorf("value %d: wiki token %q, want %q", i, got.WikiToken, want)
+			}
+		}
+	}
+}
