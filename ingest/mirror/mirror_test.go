@@ -3,13 +3,12 @@ package mirror_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
@@ -50,12 +49,12 @@ func TestExactlyOnceAcrossDatacenters(t *testing.T) {
 				t.Errorf("%d messages stored, want %d", len(msgs), len(want))
 			}
 			r.stop()
-			if got := counter(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(want)) {
+			if got := inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(want)) {
 				t.Errorf("records consumed %v, want %d (each event from both clusters)", got, 2*len(want))
 			}
-			published := counter(r.reg, "eventstreams_ingest_events_published_total")
-			skipped := counter(r.reg, "eventstreams_ingest_duplicates_skipped_total")
-			dups := counter(r.reg, "eventstreams_ingest_duplicates_total") + skipped
+			published := inproctest.Metric(r.reg, "eventstreams_ingest_events_published_total")
+			skipped := inproctest.Metric(r.reg, "eventstreams_ingest_duplicates_skipped_total")
+			dups := inproctest.Metric(r.reg, "eventstreams_ingest_duplicates_total") + skipped
 			if published != float64(len(want)) || dups != float64(len(want)) {
 				t.Errorf("published %v duplicates (dropped by JetStream or skipped) %v, want %d each", published, dups, len(want))
 			}
@@ -146,7 +145,7 @@ func TestBadRecordsAreDeadLettered(t *testing.T) {
 		if reason == "not_object" {
 			want = 2
 		}
-		if got := counter(r.reg, "eventstreams_ingest_deadletters_total", "reason", reason, "cluster", "eqiad"); got != want {
+		if got := inproctest.Metric(r.reg, "eventstreams_ingest_deadletters_total", "reason", reason, "cluster", "eqiad"); got != want {
 			t.Errorf("deadletters_total{reason=%s} = %v, want %v", reason, got, want)
 		}
 	}
@@ -159,9 +158,9 @@ func TestOneClusterDown(t *testing.T) {
 	r := h.start(h.options())
 	h.checkExactlyOnce(h.waitStored(len(before), 30*time.Second), before)
 	eqiadRead := func() float64 {
-		return counter(r.reg, "eventstreams_ingest_records_consumed_total", "cluster", "eqiad")
+		return inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total", "cluster", "eqiad")
 	}
-	waitFor(t, 10*time.Second, func() bool { return eqiadRead() == float64(len(before)) })
+	inproctest.WaitFor(t, 10*time.Second, func() bool { return eqiadRead() == float64(len(before)) })
 
 	// eqiad becomes unreachable. Events produced in codfw meanwhile are
 	// read from codfw alone.
@@ -189,23 +188,11 @@ func TestOneClusterDown(t *testing.T) {
 	h.waitStored(len(all), 60*time.Second)
 	// The eqiad consumer catches up on what it missed: all duplicates.
 	// (At least: what it read before going down may not all be committed.)
-	waitFor(t, 60*time.Second, func() bool { return eqiadRead() >= float64(len(before)+len(during)+len(after)) })
+	inproctest.WaitFor(t, 60*time.Second, func() bool { return eqiadRead() >= float64(len(before)+len(during)+len(after)) })
 	msgs := h.storedMsgs()
 	h.checkExactlyOnce(msgs, all)
 	if len(msgs) != len(all) {
 		t.Errorf("%d messages stored, want %d", len(msgs), len(all))
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			_, file, line, _ := runtime.Caller(1)
-			t.Fatalf("condition at %s:%d not met after %v", filepath.Base(file), line, timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -224,7 +211,7 @@ func TestRestartResumesFromCommittedOffsets(t *testing.T) {
 	msgs := h.waitStored(len(all), 30*time.Second)
 	h.checkExactlyOnce(msgs, all)
 	r.stop()
-	if got := counter(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(second)) {
+	if got := inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(second)) {
 		t.Errorf("after a clean restart %v records were read, want %d: the shutdown did not commit", got, 2*len(second))
 	}
 }
@@ -247,7 +234,9 @@ func TestTwoIngestsAtOnce(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	consumed := func(r *running) float64 { return counter(r.reg, "eventstreams_ingest_records_consumed_total") }
+	consumed := func(r *running) float64 {
+		return inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total")
+	}
 	// produceUntil keeps events flowing until cond holds (a rebalance done).
 	produceUntil := func(what string, cond func() bool) {
 		t.Helper()
@@ -315,7 +304,7 @@ func TestNATSRestartMidStream(t *testing.T) {
 		t.Errorf("%d messages stored, want %d", len(msgs), len(all))
 	}
 	r.stop()
-	if retries := counter(r.reg, "eventstreams_ingest_publish_retries_total"); retries == 0 {
+	if retries := inproctest.Metric(r.reg, "eventstreams_ingest_publish_retries_total"); retries == 0 {
 		t.Error("no publish was retried: the restart did not interrupt publishing, so this test proved nothing")
 	}
 }

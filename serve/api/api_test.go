@@ -64,11 +64,8 @@ func (w *world) publish(n int) {
 		w.mu.Unlock()
 		stream := []string{"mediawiki_recentchange", "mediawiki_page-create"}[i%2]
 		wiki := []string{"enwiki", "dewiki"}[(i/2)%2]
-		m := &nats.Msg{Subject: lay.Subject(stream, wiki), Data: []byte(fmt.Sprintf(`{"n":%d}`, i)),
-			Header: nats.Header{layout.HeaderTimestamp: {strconv.FormatInt(1e12+int64(i), 10)}}}
-		if _, err := w.js.PublishMsg(context.Background(), m); err != nil {
-			w.t.Fatal(err)
-		}
+		inproctest.Publish(w.t, w.js, inproctest.Event{Stream: stream, Wiki: wiki, Data: []byte(fmt.Sprintf(`{"n":%d}`, i)),
+			Time: 1e12 + int64(i)})
 	}
 }
 

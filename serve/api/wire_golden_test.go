@@ -13,9 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
-	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the wire bytes")
@@ -39,10 +37,8 @@ func TestWireGolden(t *testing.T) {
 			w := newWorld(t)
 			a := w.serve(func(o *Options) { o.Heartbeat = 300 * time.Millisecond })
 			for i, data := range []string{`{"n":0,"s":"<a&b>"}`, "{\"n\":1,\r\n  \"s\":\"a\\nb\",\r  \"t\":1\n}\n"} {
-				if _, err := w.js.PublishMsg(context.Background(), &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"),
-					Data: []byte(data), Header: nats.Header{layout.HeaderTimestamp: {[]string{"1764151200000", "1764151200001"}[i]}}}); err != nil {
-					t.Fatal(err)
-				}
+				inproctest.Publish(t, w.js, inproctest.Event{Stream: "mediawiki_recentchange", Wiki: "enwiki", Data: []byte(data),
+					Time: 1764151200000 + int64(i)})
 			}
 			conn, err := net.Dial("tcp", strings.TrimPrefix(a.url, "http://"))
 			if err != nil {

@@ -6,18 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
-	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
 var lay = inproctest.Layout
@@ -72,14 +69,8 @@ func (w *world) publish(n int) {
 		w.mu.Unlock()
 		streams := []string{"mediawiki_recentchange", "mediawiki_page-create"}
 		wikis := []string{"enwiki", "dewiki", "_"}
-		m := &nats.Msg{
-			Subject: lay.Subject(streams[i%2], wikis[i%3]),
-			Data:    []byte(fmt.Sprintf(`{"n":%d}`, i)),
-			Header:  nats.Header{layout.HeaderTimestamp: {strconv.FormatInt(1e12+int64(i), 10)}},
-		}
-		if _, err := w.js.PublishMsg(ctx, m); err != nil {
-			w.t.Fatal(err)
-		}
+		inproctest.Publish(w.t, w.js, inproctest.Event{Stream: streams[i%2], Wiki: wikis[i%3],
+			Data: []byte(fmt.Sprintf(`{"n":%d}`, i)), Time: 1e12 + int64(i)})
 		if i%7 == 0 {
 			if _, err := w.js.Publish(ctx, lay.DeadLetterSubject("mediawiki_recentchange"), []byte("bad")); err != nil {
 				w.t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -115,4 +116,25 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// Event is an event to store as ingest stores it: on the subject of its
+// stream and wiki tokens, with its Kafka time (ms) in the Es-Timestamp
+// header.
+type Event struct {
+	Stream, Wiki string
+	Data         []byte
+	Time         int64
+}
+
+// Publish stores events in the stream of Layout, in order.
+func Publish(t testing.TB, js jetstream.JetStream, events ...Event) {
+	t.Helper()
+	for _, e := range events {
+		m := &nats.Msg{Subject: Layout.Subject(e.Stream, e.Wiki), Data: e.Data,
+			Header: nats.Header{layout.HeaderTimestamp: {strconv.FormatInt(e.Time, 10)}}}
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
