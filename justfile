@@ -16,10 +16,11 @@ bench:
     go run ./infra/servebench -clients 15000 -rate 10 -duration 20s
     go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000
 
-# Check formatting and vet
+# Check formatting, vet, and golangci-lint with the repository's .golangci.yml
 lint:
     test -z "$(gofmt -l $(git ls-files '*.go'))" || (gofmt -l $(git ls-files '*.go'); exit 1)
     go vet ./...
+    go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
 
 # Format the Go code
 fmt:

@@ -146,7 +146,7 @@ func TestComposeMatchesTheCode(t *testing.T) {
 				t.Errorf("%s: clusters %v, want eqiad and codfw", v.service, names)
 			}
 		}
-		mm2, err := os.ReadFile(filepath.Join(root, "infra/kafka/mm2.properties"))
+		mm2, err := os.ReadFile(filepath.Join(root, "infra", "kafka", "mm2.properties"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	})
 
 	t.Run("NATS", func(t *testing.T) {
-		conf, err := os.ReadFile(filepath.Join(root, "infra/nats/nats.conf"))
+		conf, err := os.ReadFile(filepath.Join(root, "infra", "nats", "nats.conf"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	})
 
 	t.Run("ports and health checks", func(t *testing.T) {
-		nginx, err := os.ReadFile(filepath.Join(root, "infra/nginx/nginx.conf"))
+		nginx, err := os.ReadFile(filepath.Join(root, "infra", "nginx", "nginx.conf"))
 		if err != nil {
 			t.Fatal(err)
 		}

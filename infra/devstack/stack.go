@@ -94,7 +94,12 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 		ingestDone <- ingest.Run(ingestCtx, ingestCfg, ingest.Deps{Logger: log.With("service", "ingest"), Registry: reg,
 			MetricsListener: metricsLn})
 	}()
-	defer func() { stopIngest(); <-ingestDone }()
+	defer func() {
+		stopIngest()
+		if err := <-ingestDone; err != nil {
+			log.Warn("ingest stopped with an error", slog.String("error", err.Error()))
+		}
+	}()
 
 	serveCfg := serve.DefaultConfig()
 	serveCfg.NATSURL = ns.ClientURL()
@@ -105,7 +110,12 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 		serveDone <- serve.Run(serveCtx, serveCfg, serve.Deps{Logger: log.With("service", "serve"), Registry: reg,
 			Listener: serveLn, Version: "devstack", Ready: func(net.Addr) { close(ready) }})
 	}()
-	defer func() { stopServe(); <-serveDone }()
+	defer func() {
+		stopServe()
+		if err := <-serveDone; err != nil {
+			log.Warn("serve stopped with an error", slog.String("error", err.Error()))
+		}
+	}()
 
 	// "running" must mean that streams can be opened: serve's live feed
 	// starts once ingest has created the JetStream stream.

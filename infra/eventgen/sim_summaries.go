@@ -52,7 +52,7 @@ func wbMessage(auto string) (string, bool) {
 			}
 			continue
 		}
-		prefix := s.auto[:strings.Index(s.auto, "%s")]
+		prefix, _, _ := strings.Cut(s.auto, "%s")
 		if rest, ok := strings.CutPrefix(auto, prefix); ok {
 			rest = strings.TrimSuffix(rest, "wiki")
 			return fmt.Sprintf(s.msg, rest), true

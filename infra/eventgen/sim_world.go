@@ -150,7 +150,7 @@ func (g *Generator) initWikis() {
 			wt := 0.0
 			for _, s := range kindStreams[k] {
 				if g.on[s] && streamOnWiki(s, &w.wikiInfo) {
-					wt = kindWeight(&w.wikiInfo, kind(k))
+					wt = kindWeight(&w.wikiInfo, k)
 					break
 				}
 			}

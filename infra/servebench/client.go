@@ -221,7 +221,7 @@ func (c *client) read() error {
 	for {
 		l, err := rd.line()
 		if err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return errors.New("the server ended the stream")
 			}
 			return err

@@ -185,13 +185,13 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg); err != nil {
-		if ctx.Err() != nil {
-			err = errors.New("interrupted (serve stopped, temporary files removed)")
-		}
+	err = run(ctx, cfg)
+	if err != nil && ctx.Err() != nil {
+		err = errors.New("interrupted (serve stopped, temporary files removed)")
+	}
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "servebench:", err)
-		stop()
 		os.Exit(1)
 	}
 }

@@ -108,7 +108,7 @@ func startServe(ctx context.Context, bin, addr string, env []string) (*serveProc
 		case <-p.exited:
 			return nil, fmt.Errorf("serve exited before it was ready (%v); its output:\n%s", p.err, tb.String())
 		case <-ctx.Done():
-			p.stop()
+			_, _ = p.stop()
 			return nil, ctx.Err()
 		default:
 		}
@@ -121,7 +121,7 @@ func startServe(ctx context.Context, bin, addr string, env []string) (*serveProc
 			}
 		}
 		if time.Now().After(deadline) {
-			p.stop()
+			_, _ = p.stop()
 			return nil, fmt.Errorf("serve was not ready within 30s (last: %v); its output:\n%s", err, tb.String())
 		}
 		time.Sleep(100 * time.Millisecond)

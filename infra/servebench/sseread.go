@@ -47,7 +47,7 @@ func (p *respReader) startBody(chunked bool) {
 	p.body, p.chunked = true, chunked
 	// The bytes after the header are raw body: de-chunk them from here.
 	p.d, p.s = p.r, p.r
-	p.dechunk()
+	_ = p.dechunk() // an error shows again at the next read
 }
 
 // line returns the next line without its "\n" (and "\r"), valid until the
