@@ -68,19 +68,14 @@ func TestRunInProcess(t *testing.T) {
 		done <- Run(ctx, cfg, Deps{Logger: slog.New(slog.DiscardHandler), Registry: reg, MetricsListener: lis, NATS: nc})
 	}()
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	inproctest.WaitFor(t, 30*time.Second, func() bool { // the 10 events stored
 		s, err := js.Stream(context.Background(), "EVENTSTREAMS")
-		if err == nil {
-			if info, err := s.Info(context.Background()); err == nil && info.State.Msgs == 10 {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("10 events not stored after 30s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 10
+	})
 	resp, err := http.Get("http://" + lis.Addr().String() + "/healthz")
 	if err != nil {
 		t.Fatal(err)
