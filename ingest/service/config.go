@@ -1,7 +1,6 @@
 package service
 
 import (
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -40,25 +39,12 @@ type Config struct {
 
 // LoadConfig reads the environment and validates it. Its errors are
 // *settings.VarError, naming the variable.
-func LoadConfig() (Config, error) {
-	var c Config
-	if err := settings.Process(&c); err != nil {
-		return c, err
-	}
-	err := c.Validate() // before the return: it tidies c's lists
-	return c, err
-}
+func LoadConfig() (Config, error) { return settings.Load[Config]() }
 
 // DefaultConfig is the configuration of an empty environment, for callers
 // that build one in code (the devstack, tests). It does not validate:
 // INGEST_KAFKA_CLUSTERS has no default.
-func DefaultConfig() Config {
-	var c Config
-	if err := settings.Defaults(&c); err != nil {
-		panic(err) // a default tag that does not parse: a bug
-	}
-	return c
-}
+func DefaultConfig() Config { return settings.DefaultsOf[Config]() }
 
 // Validate checks what can be checked without the network (it does not
 // load the stream catalog). Every error is a *settings.VarError. It trims
@@ -93,28 +79,21 @@ func (c *Config) kafka() (kafkaSettings, error) {
 	if err := k.security.Validate(); err != nil {
 		return k, &settings.VarError{Var: "INGEST_KAFKA_SASL_MECHANISM", Err: err}
 	}
-	checks := []struct {
-		name string
-		bad  bool
-		msg  string
-	}{
-		{"INGEST_CONSUMER_GROUP", strings.TrimSpace(c.ConsumerGroup) == "", "must not be empty"},
-		{"INGEST_SESSION_TIMEOUT", c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute, "must be between 6s and 5m (the brokers' default bounds)"},
-		{"INGEST_MAX_AGE", c.MaxAge < 0, "must not be negative (0: no age limit)"},
-		{"INGEST_MAX_BYTES", c.MaxBytes < 0, "must not be negative (0: no size limit)"},
-		{"INGEST_DUPLICATE_WINDOW", c.DuplicateWindow <= 0, "must be positive"},
-		{"INGEST_DUPLICATE_WINDOW", c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge, "must not exceed INGEST_MAX_AGE"},
-		{"INGEST_REPLICAS", c.Replicas < 1 || c.Replicas > 5, "must be between 1 and 5"},
-		{"INGEST_METRICS_ADDR", c.MetricsAddr == "", "must not be empty"},
-		{"INGEST_MAX_IN_FLIGHT", c.MaxInFlight < 1 || c.MaxInFlight > 1<<20, "must be between 1 and 1048576"},
-		{"INGEST_MAX_EVENT_BYTES", c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20, "must be between 1024 and 67108864"},
-		{"INGEST_RECENT_IDS", c.RecentIDs < 0 || c.RecentIDs > 10_000_000, "must be between 0 (off) and 10000000"},
-		{"INGEST_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, "must be positive"},
-	}
-	for _, ch := range checks {
-		if ch.bad {
-			return k, &settings.VarError{Var: ch.name, Err: errors.New(ch.msg)}
-		}
+	if err := settings.Checks([]settings.Check{
+		{Var: "INGEST_CONSUMER_GROUP", Bad: strings.TrimSpace(c.ConsumerGroup) == "", Msg: "must not be empty"},
+		{Var: "INGEST_SESSION_TIMEOUT", Bad: c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute, Msg: "must be between 6s and 5m (the brokers' default bounds)"},
+		{Var: "INGEST_MAX_AGE", Bad: c.MaxAge < 0, Msg: "must not be negative (0: no age limit)"},
+		{Var: "INGEST_MAX_BYTES", Bad: c.MaxBytes < 0, Msg: "must not be negative (0: no size limit)"},
+		{Var: "INGEST_DUPLICATE_WINDOW", Bad: c.DuplicateWindow <= 0, Msg: "must be positive"},
+		{Var: "INGEST_DUPLICATE_WINDOW", Bad: c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge, Msg: "must not exceed INGEST_MAX_AGE"},
+		{Var: "INGEST_REPLICAS", Bad: c.Replicas < 1 || c.Replicas > 5, Msg: "must be between 1 and 5"},
+		{Var: "INGEST_METRICS_ADDR", Bad: c.MetricsAddr == "", Msg: "must not be empty"},
+		{Var: "INGEST_MAX_IN_FLIGHT", Bad: c.MaxInFlight < 1 || c.MaxInFlight > 1<<20, Msg: "must be between 1 and 1048576"},
+		{Var: "INGEST_MAX_EVENT_BYTES", Bad: c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20, Msg: "must be between 1024 and 67108864"},
+		{Var: "INGEST_RECENT_IDS", Bad: c.RecentIDs < 0 || c.RecentIDs > 10_000_000, Msg: "must be between 0 (off) and 10000000"},
+		{Var: "INGEST_SHUTDOWN_TIMEOUT", Bad: c.ShutdownTimeout <= 0, Msg: "must be positive"},
+	}); err != nil {
+		return k, err
 	}
 	if _, err := settings.ParseLevel(c.LogLevel); err != nil {
 		return k, &settings.VarError{Var: "LOG_LEVEL", Err: err}

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 
@@ -30,49 +29,29 @@ type Config struct {
 
 // LoadConfig reads the environment and validates it. An error names the
 // variable (*settings.VarError).
-func LoadConfig() (Config, error) {
-	var c Config
-	if err := settings.Process(&c); err != nil {
-		return c, err
-	}
-	err := c.Validate() // it also tidies lists, so it must run before c is returned
-	return c, err
-}
+func LoadConfig() (Config, error) { return settings.Load[Config]() }
 
 // DefaultConfig is the configuration with every variable unset.
-func DefaultConfig() Config {
-	var c Config
-	if err := settings.Defaults(&c); err != nil {
-		panic(err) // the tags are constants: a test catches a bad one
-	}
-	return c
-}
+func DefaultConfig() Config { return settings.DefaultsOf[Config]() }
 
 // Validate checks the values that can be checked without the network.
 func (c *Config) Validate() error {
 	if err := c.Common.Validate(); err != nil {
 		return err
 	}
-	checks := []struct {
-		name string
-		bad  bool
-		msg  string
-	}{
-		{"SERVE_ADDR", c.Addr == "", "must not be empty"},
-		{"SERVE_HEARTBEAT", c.Heartbeat < 100*time.Millisecond || c.Heartbeat > 10*time.Minute, "must be between 100ms and 10m"},
-		{"SERVE_MAX_CONNECTION_DURATION", c.MaxDuration < 0, "must not be negative (0: no limit)"},
-		{"SERVE_RETRY", c.Retry < 100*time.Millisecond || c.Retry > time.Hour, "must be between 100ms and 1h"},
-		{"SERVE_CLIENT_IP_CONNECTION_LIMIT", c.ClientIPLimit < 0, "must not be negative (0: no limit)"},
-		{"SERVE_MAX_CLIENTS", c.MaxClients < 1, "must be at least 1"},
-		{"SERVE_RING_SIZE", c.RingSize < 16 || c.RingSize > 1<<24, "must be between 16 and 16777216"},
-		{"SERVE_MAX_CATCHUPS", c.MaxCatchUps < 1 || c.MaxCatchUps > 10000, "must be between 1 and 10000"},
-		{"SERVE_WRITE_TIMEOUT", c.WriteTimeout < 100*time.Millisecond, "must be at least 100ms"},
-		{"SERVE_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, "must be positive"},
-	}
-	for _, ch := range checks {
-		if ch.bad {
-			return &settings.VarError{Var: ch.name, Err: errors.New(ch.msg)}
-		}
+	if err := settings.Checks([]settings.Check{
+		{Var: "SERVE_ADDR", Bad: c.Addr == "", Msg: "must not be empty"},
+		{Var: "SERVE_HEARTBEAT", Bad: c.Heartbeat < 100*time.Millisecond || c.Heartbeat > 10*time.Minute, Msg: "must be between 100ms and 10m"},
+		{Var: "SERVE_MAX_CONNECTION_DURATION", Bad: c.MaxDuration < 0, Msg: "must not be negative (0: no limit)"},
+		{Var: "SERVE_RETRY", Bad: c.Retry < 100*time.Millisecond || c.Retry > time.Hour, Msg: "must be between 100ms and 1h"},
+		{Var: "SERVE_CLIENT_IP_CONNECTION_LIMIT", Bad: c.ClientIPLimit < 0, Msg: "must not be negative (0: no limit)"},
+		{Var: "SERVE_MAX_CLIENTS", Bad: c.MaxClients < 1, Msg: "must be at least 1"},
+		{Var: "SERVE_RING_SIZE", Bad: c.RingSize < 16 || c.RingSize > 1<<24, Msg: "must be between 16 and 16777216"},
+		{Var: "SERVE_MAX_CATCHUPS", Bad: c.MaxCatchUps < 1 || c.MaxCatchUps > 10000, Msg: "must be between 1 and 10000"},
+		{Var: "SERVE_WRITE_TIMEOUT", Bad: c.WriteTimeout < 100*time.Millisecond, Msg: "must be at least 100ms"},
+		{Var: "SERVE_SHUTDOWN_TIMEOUT", Bad: c.ShutdownTimeout <= 0, Msg: "must be positive"},
+	}); err != nil {
+		return err
 	}
 	if _, err := settings.ParseLevel(c.LogLevel); err != nil {
 		return &settings.VarError{Var: "LOG_LEVEL", Err: err}

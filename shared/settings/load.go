@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -73,6 +74,51 @@ func setValue(fv reflect.Value, s string) error {
 		fv.Set(reflect.ValueOf(strings.Split(s, ",")))
 	default:
 		return fmt.Errorf("unsupported type %s", fv.Type())
+	}
+	return nil
+}
+
+// Load reads the environment into a new configuration of type T (a struct
+// with envconfig tags, whose pointer validates it) and validates it. The
+// error is a *VarError naming the variable. Validate runs before the
+// configuration is returned, since it may tidy it (trimmed lists).
+func Load[T any, PT interface {
+	*T
+	Validate() error
+}]() (T, error) {
+	var c T
+	if err := Process(PT(&c)); err != nil {
+		return c, err
+	}
+	err := PT(&c).Validate()
+	return c, err
+}
+
+// DefaultsOf is a configuration of type T with every variable unset (see
+// Defaults). A default tag that does not parse is a bug, and panics; each
+// service's tests build its defaults.
+func DefaultsOf[T any]() T {
+	var c T
+	if err := Defaults(&c); err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Check is one rule of a configuration: when Bad, variable Var is wrong,
+// as Msg says ("must be positive").
+type Check struct {
+	Var string
+	Bad bool
+	Msg string
+}
+
+// Checks returns the error of the first bad check, a *VarError, or nil.
+func Checks(checks []Check) error {
+	for _, c := range checks {
+		if c.Bad {
+			return &VarError{Var: c.Var, Err: errors.New(c.Msg)}
+		}
 	}
 	return nil
 }
