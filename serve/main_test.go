@@ -64,7 +64,7 @@ func TestConfigurationErrors(t *testing.T) {
 // with its last id on another serve process, from exactly the next one.
 func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 	ns, js := inproctest.NATS(t, true)
-	lay := inproctest.Layout
+	lay := layout.Default()
 	publish := func(from, to int) {
 		for i := from; i < to; i++ {
 			m := &nats.Msg{Subject: lay.Subject("mediawiki_recentchange", "enwiki"), Data: []byte(fmt.Sprintf(`{"n":%d}`, i)),

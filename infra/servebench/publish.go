@@ -15,7 +15,7 @@ import (
 )
 
 // benchLayout is the JetStream layout serve reads by default.
-var benchLayout = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+var benchLayout = layout.Default()
 
 // streamToken is the subject token of mediawiki.recentchange.
 var streamToken = layout.StreamToken("mediawiki.recentchange")

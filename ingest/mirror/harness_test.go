@@ -62,7 +62,7 @@ func newHarness(t testing.TB, partitions int32, streams ...string) *harness {
 	h := &harness{
 		t: t, ns: ns, js: js, cat: cat,
 		kafka: map[string]*kfake.Cluster{}, produce: map[string]*kgo.Client{}, down: map[string]*downSwitch{},
-		layout: layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix},
+		layout: layout.Default(),
 		topics: cat.Topics(), epochMs: time.Date(2024, 4, 4, 13, 20, 26, 0, time.UTC).UnixMilli(),
 	}
 	for _, dc := range dcs {

@@ -27,7 +27,7 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-var lay = inproctest.Layout
+var lay = layout.Default()
 
 // world is NATS with the EventStreams stream, written to as ingest writes
 // it, and any number of serve instances on loopback listeners.
@@ -767,11 +767,7 @@ func TestNATSRestartEndsStreamsThatResume(t *testing.T) {
 	}
 	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
-		Name: lay.Stream, Subjects: lay.Subjects(), Storage: jetstream.FileStorage,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	inproctest.CreateStream(t, js)
 	w := worldOn(t, ns.ClientURL(), js)
 	a := w.serve(nil)
 

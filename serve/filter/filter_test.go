@@ -93,4 +93,4 @@ func TestREADMEDocumentsEveryFilter(t *testing.T) {
 	}
 }
 
-var lay = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
+var lay = layout.Default()

@@ -15,9 +15,10 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-var lay = inproctest.Layout
+var lay = layout.Default()
 
 // world is a NATS server with the EventStreams stream, written to the way
 // ingest writes it (subjects and the timestamp header), and a running Hub.

@@ -34,11 +34,11 @@ var builtin = []builtinStream{
 }
 
 // Builtin returns Wikimedia's public streams, with one topic per DC prefix
-// for each (nil prefixes means DefaultDCPrefixes). It fails only when the
+// for each (nil prefixes means eqiad. and codfw.). It fails only when the
 // prefixes make two topics collide (a prefix given twice).
 func Builtin(dcPrefixes []string) (*Catalog, error) {
 	if dcPrefixes == nil {
-		dcPrefixes = DefaultDCPrefixes
+		dcPrefixes = wikimediaDCPrefixes()
 	}
 	streams := make([]Stream, len(builtin))
 	for i, b := range builtin {

@@ -17,8 +17,10 @@ import (
 	"strings"
 )
 
-// DefaultDCPrefixes are the topic prefixes of Wikimedia's two datacenters.
-var DefaultDCPrefixes = []string{"eqiad.", "codfw."}
+// wikimediaDCPrefixes are the topic prefixes of Wikimedia's two
+// datacenters, as ES_DC_PREFIXES's default (a test of package settings
+// keeps the two equal).
+func wikimediaDCPrefixes() []string { return []string{"eqiad.", "codfw."} }
 
 // Stream is one public stream.
 type Stream struct {

@@ -17,11 +17,15 @@ import (
 	"strings"
 )
 
-// Defaults of ES_JETSTREAM_STREAM and ES_SUBJECT_PREFIX.
+// Defaults of ES_JETSTREAM_STREAM and ES_SUBJECT_PREFIX (a test of package
+// settings keeps its default tags equal to them).
 const (
 	DefaultStream = "EVENTSTREAMS"
 	DefaultPrefix = "eventstreams"
 )
+
+// Default is the layout of the default configuration.
+func Default() Layout { return Layout{Stream: DefaultStream, Prefix: DefaultPrefix} }
 
 // DeadLetterToken is the stream token of dead letters. No stream maps to it:
 // stream tokens never start with "_" unless the stream name does, and

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
 func TestProcessAndValidate(t *testing.T) {
@@ -130,5 +133,23 @@ func TestDefaultsMatchProcess(t *testing.T) {
 	}
 	if fromTags.D != 15*time.Second || fromTags.N != 42 || !fromTags.B || fromTags.NATSURL == "" || len(fromTags.DCPrefixes) != 2 {
 		t.Fatalf("defaults not applied: %+v", fromTags)
+	}
+}
+
+// TestDefaultsAgreeWithLibraries: the default tags of Common are the
+// defaults the libraries assume when given none (the default layout, the
+// built-in catalog's datacenters).
+func TestDefaultsAgreeWithLibraries(t *testing.T) {
+	c := DefaultsOf[Common]()
+	if c.Layout() != layout.Default() {
+		t.Errorf("default layout %+v, layout.Default() %+v", c.Layout(), layout.Default())
+	}
+	withTags, err := catalog.Builtin(c.DCPrefixes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withNil, _ := catalog.Builtin(nil)
+	if !slices.Equal(withTags.Topics(), withNil.Topics()) {
+		t.Errorf("ES_DC_PREFIXES's default gives topics %v, the built-in catalog's own %v", withTags.Topics(), withNil.Topics())
 	}
 }

@@ -27,10 +27,6 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-// Layout is the default JetStream layout (stream EVENTSTREAMS, prefix
-// eventstreams).
-var Layout = layout.Layout{Stream: layout.DefaultStream, Prefix: layout.DefaultPrefix}
-
 // NATS starts a nats-server with JetStream and returns it with a
 // JetStream client on its own connection. With stream set, it also creates
 // the EventStreams stream as ingest would (layout.StreamConfig: file
@@ -53,13 +49,20 @@ func NATS(t testing.TB, stream bool) (*server.Server, jetstream.JetStream) {
 		t.Fatal(err)
 	}
 	if stream {
-		if _, err := js.CreateStream(context.Background(), Layout.StreamConfig(layout.Limits{
-			DuplicateWindow: 15 * time.Minute, Replicas: 1, // ingest's defaults, without its age limit
-		})); err != nil {
-			t.Fatal(err)
-		}
+		CreateStream(t, js)
 	}
 	return ns, js
+}
+
+// CreateStream creates the EventStreams stream of the default layout as
+// ingest does, with ingest's default limits but no age limit.
+func CreateStream(t testing.TB, js jetstream.JetStream) {
+	t.Helper()
+	if _, err := js.CreateStream(context.Background(), layout.Default().StreamConfig(layout.Limits{
+		DuplicateWindow: 15 * time.Minute, Replicas: 1,
+	})); err != nil {
+		t.Fatal(err)
+	}
 }
 
 var (
@@ -127,11 +130,11 @@ type Event struct {
 	Time         int64
 }
 
-// Publish stores events in the stream of Layout, in order.
+// Publish stores events in the stream of the default layout, in order.
 func Publish(t testing.TB, js jetstream.JetStream, events ...Event) {
 	t.Helper()
 	for _, e := range events {
-		m := &nats.Msg{Subject: Layout.Subject(e.Stream, e.Wiki), Data: e.Data,
+		m := &nats.Msg{Subject: layout.Default().Subject(e.Stream, e.Wiki), Data: e.Data,
 			Header: nats.Header{layout.HeaderTimestamp: {strconv.FormatInt(e.Time, 10)}}}
 		if _, err := js.PublishMsg(context.Background(), m); err != nil {
 			t.Fatal(err)
