@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,32 +199,6 @@ var securityHeaders = [][2]string{
 }
 
 const csp = "default-src 'self'; object-src 'none'; media-src *; img-src *; style-src *; frame-ancestors 'self'"
-
-// errorBody is EventStreams' error shape.
-type errorBody struct {
-	Status int    `json:"status"`
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Detail string `json:"detail"`
-	Method string `json:"method"`
-	URI    string `json:"uri"`
-}
-
-func (s *Server) fail(c *fiber.Ctx, status int, typ, title, detail string) error {
-	return c.Status(status).JSON(errorBody{Status: status, Type: typ, Title: title, Detail: detail,
-		Method: c.Method(), URI: clip(string(c.Request().RequestURI()), 1024)})
-}
-
-// errorHandler answers errors no route handled (e.g. a request Fiber could
-// not read) with the same JSON shape; only unexpected ones are 500.
-func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		return s.fail(c, fe.Code, strings.ToLower(strings.ReplaceAll(http.StatusText(fe.Code), " ", "_")), fe.Message, fe.Message)
-	}
-	s.log.Error("request failed", slog.String("uri", c.OriginalURL()), slog.String("error", err.Error()))
-	return s.fail(c, fiber.StatusInternalServerError, "internal_error", "Internal Server Error", "The server failed to answer this request.")
-}
 
 func (s *Server) readyz(c *fiber.Ctx) error {
 	if !s.hub.Ready() {

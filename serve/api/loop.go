@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -72,6 +73,24 @@ func limitSendBuffer(conn net.Conn) {
 	}
 }
 
+// writeFailed is the disconnect reason of a failed write: a client that
+// did not take a write within SERVE_WRITE_TIMEOUT is too slow (it stopped
+// reading, or reads too little); any other failure means it left.
+func writeFailed(err error) string {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return reasonTooSlow
+	}
+	return reasonClient
+}
+
+// flushed flushes w after a write that returned err, unless it failed.
+func flushed(w *chunked.Conn, err error) error {
+	if err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
 // loop writes the stream until it ends, and returns why it ended (a
 // disconnect reason).
 func (s *Server) loop(w *chunked.Conn, st *streamState) string {
@@ -80,11 +99,11 @@ func (s *Server) loop(w *chunked.Conn, st *streamState) string {
 		{"Cache-Control", "no-cache"},
 		{"Connection", "keep-alive"},
 	}, securityHeaders...)
-	if w.WriteHeader(200, "OK", headers) != nil {
-		return reasonClient
+	if err := w.WriteHeader(200, "OK", headers); err != nil {
+		return writeFailed(err)
 	}
-	if st.enc.Open(w, s.opts.Retry) != nil || w.Flush() != nil {
-		return reasonClient
+	if err := flushed(w, st.enc.Open(w, s.opts.Retry)); err != nil {
+		return writeFailed(err)
 	}
 
 	// One timer serves both the heartbeat and the maximum duration: it
@@ -111,12 +130,12 @@ func (s *Server) loop(w *chunked.Conn, st *streamState) string {
 		evs, err := st.reader.Poll(ctx, buf[:0], pollBatch)
 		if len(evs) > 0 {
 			for _, e := range evs {
-				if st.enc.Event(w, &e.Encoded) != nil {
-					return reasonClient
+				if err := st.enc.Event(w, &e.Encoded); err != nil {
+					return writeFailed(err)
 				}
 			}
-			if w.Flush() != nil {
-				return reasonClient
+			if err := w.Flush(); err != nil {
+				return writeFailed(err)
 			}
 			s.metrics.events.Add(float64(len(evs)))
 			lastWrite = time.Now()
@@ -147,8 +166,8 @@ func (s *Server) loop(w *chunked.Conn, st *streamState) string {
 				return reasonMaxDuration
 			}
 			if now.Sub(lastWrite) >= s.opts.Heartbeat {
-				if st.enc.Heartbeat(w) != nil || w.Flush() != nil {
-					return reasonClient
+				if err := flushed(w, st.enc.Heartbeat(w)); err != nil {
+					return writeFailed(err)
 				}
 				lastWrite = now
 			}

@@ -32,6 +32,10 @@ type Reader struct {
 // give or take the clocks of the producers.
 const storeSlack = 5 * time.Minute
 
+// latestStart is the latest start time a consumer can be given: JetStream
+// reads times as RFC 3339, whose years end at 9999.
+var latestStart = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
 // Open starts reading the events of f from where p asks (see Resolve). The
 // error is ErrNotReady, ErrBusy, a *BeyondEndError, or a failure to reach
 // JetStream.
@@ -64,8 +68,17 @@ func (h *Hub) Open(ctx context.Context, f filter.Filter, p Position) (*Reader, e
 		Replicas:          1,
 	}
 	if start.Kind == StartSince {
-		from := time.UnixMilli(start.Since).Add(-storeSlack)
-		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, 0, &from
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverAllPolicy, 0
+		if from := time.UnixMilli(start.Since).Add(-storeSlack); from.After(time.Unix(0, 0)) {
+			// Any time a client sends is valid: before 1970 means from the
+			// first retained event; far in the future (ids with timestamps
+			// near the int64 limit) is capped where JetStream's times end,
+			// and finds nothing yet.
+			if from.After(latestStart) {
+				from = latestStart
+			}
+			cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &from
+		}
 		r.since, r.bySince, r.cursor = start.Since, true, 0
 	}
 	if err := h.acquireCatchUp(ctx); err != nil {
