@@ -142,12 +142,12 @@ func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 }
 
 // startServe runs the serve binary against natsURL, allowing recentchange,
-// and waits until it is ready. It is killed at the test's end.
-func startServe(t *testing.T, natsURL string) (addr string, cmd *exec.Cmd, stderr *inproctest.Buffer) {
+// with env added to its environment, and waits until it is ready. It is killed at the test's end.
+func startServe(t *testing.T, natsURL string, env ...string) (addr string, cmd *exec.Cmd, stderr *inproctest.Buffer) {
 	t.Helper()
 	addr = inproctest.FreeAddr(t)
 	cmd = exec.Command(serveBinary(t))
-	cmd.Env = []string{"NATS_URL=" + natsURL, "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}
+	cmd.Env = append([]string{"NATS_URL=" + natsURL, "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}, env...)
 	stderr = &inproctest.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

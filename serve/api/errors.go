@@ -21,12 +21,13 @@ type errorBody struct {
 }
 
 // fail answers an error. Every error of serve goes through it, so every
-// error has EventStreams' JSON shape; what it repeats of the request is
+// error has EventStreams' JSON shape (and its Content-Type, with the
+// charset, as Express writes it); what it repeats of the request is
 // bounded (see echo), so a large request cannot make a larger answer.
 func (s *Server) fail(c *fiber.Ctx, status int, typ, title, detail string) error {
 	return c.Status(status).JSON(errorBody{Status: status, Type: typ, Title: echo(title, echoTitle),
 		Detail: echo(detail, echoDetail), Method: echo(c.Method(), echoMethod),
-		URI: echo(string(c.Request().RequestURI()), echoURI)})
+		URI: echo(string(c.Request().RequestURI()), echoURI)}, fiber.MIMEApplicationJSONCharsetUTF8)
 }
 
 // Bounds, in bytes as written in the JSON body, on each member of an error
