@@ -35,12 +35,27 @@ type Encoded struct {
 	Line []byte
 }
 
+const (
+	eventPrefix = "event: message\nid: "
+	dataField   = "\ndata: "
+	// maxIDLen is the longest id AppendJSON writes: 20-digit numbers and
+	// an epoch of position.MaxEpochLen bytes.
+	maxIDLen = len(`[{"seq":,"timestamp":,"epoch":""}]`) + 20 + 20 + position.MaxEpochLen
+)
+
 // Encode encodes the stored event data, whose SSE id is id.
 func Encode(id position.ID, data []byte) Encoded {
-	buf := make([]byte, 0, len(data)+96)
-	buf = append(buf, "event: message\nid: "...)
+	// The frame is allocated once, at its final size: the ring keeps tens of
+	// thousands of them, and a buffer that had to grow would keep up to
+	// twice the bytes.
+	size := len(eventPrefix) + maxIDLen + len(dataField) + len(data) + 2
+	if multiLine := bytes.ContainsAny(data, "\r\n"); multiLine {
+		size += len(dataField) * (bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")))
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, eventPrefix...)
 	buf = id.AppendJSON(buf)
-	buf = append(buf, "\ndata: "...)
+	buf = append(buf, dataField...)
 	if !bytes.ContainsAny(data, "\r\n") {
 		start := len(buf)
 		buf = append(buf, data...)
@@ -54,7 +69,7 @@ func Encode(id position.ID, data []byte) Encoded {
 	line := make([]byte, 0, len(data))
 	for i, l := range splitLines(data) {
 		if i > 0 {
-			buf = append(buf, "\ndata: "...)
+			buf = append(buf, dataField...)
 			line = append(line, ' ')
 		}
 		buf = append(buf, l...)

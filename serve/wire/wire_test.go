@@ -73,3 +73,20 @@ func TestContentTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameAllocatedOnce: a frame's buffer is not grown while it is built
+// (a grown buffer keeps up to twice the event's bytes in the ring).
+func TestFrameAllocatedOnce(t *testing.T) {
+	id := position.ID{Seq: 18446744073709551615, Timestamp: 9223372036854775807, Epoch: strings.Repeat("e", position.MaxEpochLen)}
+	for _, data := range []string{`{}`, `{"a":"` + strings.Repeat("x", 1000) + `"}`, "{\n\"a\":\r\n1\r}\n"} {
+		e := Encode(id, []byte(data))
+		if slack := cap(e.Frame) - len(e.Frame); slack < 0 || slack > len(dataField)*4 {
+			t.Errorf("%.20q: frame of %d bytes in a buffer of %d", data, len(e.Frame), cap(e.Frame))
+		}
+		if b := []byte(data); !strings.ContainsAny(data, "\r\n") {
+			if allocs := testing.AllocsPerRun(10, func() { Encode(id, b) }); allocs != 1 {
+				t.Errorf("%.20q: %v allocations per frame, want 1", data, allocs)
+			}
+		}
+	}
+}
