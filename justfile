@@ -16,6 +16,14 @@ bench:
     go run ./infra/servebench -clients 15000 -rate 10 -duration 20s
     go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000
 
+# Fuzz everything serve parses from a request, each target for TIME (their seeds also run in `just test`)
+fuzz TIME="10s":
+    for t in FuzzParseLastEventID FuzzParseSince FuzzParseSeq FuzzIDRoundTrip FuzzEarliestTimestamp FuzzSinceRoundTrip; do go test ./shared/position -run '^$' -fuzz "^$t\$" -fuzztime {{TIME}} -fuzzminimizetime 5s || exit 1; done
+    go test ./serve/filter -run '^$' -fuzz '^FuzzParse$' -fuzztime {{TIME}} -fuzzminimizetime 5s
+    go test ./shared/catalog -run '^$' -fuzz '^FuzzResolve$' -fuzztime {{TIME}} -fuzzminimizetime 5s
+    go test ./shared/catalog -run '^$' -fuzz '^FuzzParse$' -fuzztime {{TIME}} -fuzzminimizetime 5s
+    go test ./serve/api -run '^$' -fuzz '^FuzzStreamRequest$' -fuzztime {{TIME}} -fuzzminimizetime 5s
+
 # Check formatting, vet, and golangci-lint with the repository's .golangci.yml
 lint:
     test -z "$(gofmt -l $(git ls-files '*.go'))" || (gofmt -l $(git ls-files '*.go'); exit 1)
