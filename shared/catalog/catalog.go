@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
 // wikimediaDCPrefixes are the topic prefixes of Wikimedia's two
@@ -57,13 +59,15 @@ func (e *UnknownStreamsError) Error() string {
 var ErrNoStreams = errors.New("catalog: no streams")
 
 // New builds a catalog from streams. It rejects a name or alias used twice
-// and a topic claimed by two streams, since ingest could not tell which
-// stream a record of that topic belongs to.
+// or empty, a topic claimed by two streams (ingest could not tell which
+// stream a record of that topic belongs to) or empty, and two streams
+// whose subjects would be the same (a.b and a_b).
 func New(streams []Stream) (*Catalog, error) {
 	if len(streams) == 0 {
 		return nil, ErrNoStreams
 	}
 	c := &Catalog{byName: map[string]*Stream{}, byTopic: map[string]*Stream{}}
+	tokens := map[string]string{} // subject token → stream
 	for i := range streams {
 		s := streams[i]
 		s.Aliases = slices.Clone(s.Aliases)
@@ -74,13 +78,29 @@ func New(streams []Stream) (*Catalog, error) {
 		if len(s.Topics) == 0 {
 			return nil, fmt.Errorf("catalog: stream %q has no topics", s.Name)
 		}
+		// Each stream has subjects of its own: two names with one token
+		// would mix their events, and the dead letters' token is taken.
+		tok := layout.StreamToken(s.Name)
+		if other, dup := tokens[tok]; dup || tok == layout.DeadLetterToken {
+			if !dup {
+				other = "dead letters"
+			}
+			return nil, fmt.Errorf("catalog: stream %q would share the subjects of %q (token %q)", s.Name, other, tok)
+		}
+		tokens[tok] = s.Name
 		for _, n := range append([]string{s.Name}, s.Aliases...) {
+			if n == "" {
+				return nil, fmt.Errorf("catalog: stream %q has an empty alias", s.Name)
+			}
 			if _, dup := c.byName[n]; dup {
 				return nil, fmt.Errorf("catalog: name %q is used twice", n)
 			}
 			c.byName[n] = &s
 		}
 		for _, t := range s.Topics {
+			if t == "" {
+				return nil, fmt.Errorf("catalog: stream %q has an empty topic", s.Name)
+			}
 			if other, dup := c.byTopic[t]; dup {
 				return nil, fmt.Errorf("catalog: topic %q belongs to both %q and %q", t, other.Name, s.Name)
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -129,5 +130,22 @@ func TestParseAndLoad(t *testing.T) {
 	}
 	if _, err := Parse([]byte(`{"streams":{}}`), nil); !errors.Is(err, ErrNoStreams) {
 		t.Errorf("empty document: %v", err)
+	}
+}
+
+// TestStreamsKeepTheirSubjects: streams whose subject tokens would be the
+// same, or the dead letters', and empty aliases or topics are refused.
+func TestStreamsKeepTheirSubjects(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"streams":{"a.b":{},"a_b":{}}}`:             "would share the subjects",
+		`{"streams":{"_deadletter":{}}}`:              "dead letters",
+		`{"streams":{"a":{"stream_aliases":[""]}}}`:   "empty alias",
+		`{"streams":{"a":{"topics":["eqiad.a",""]}}}`: "empty topic",
+		`{"streams":{"a":{},"b":{"topics":["x"]}}}`:   "",
+	} {
+		_, err := Parse([]byte(doc), []string{"eqiad."})
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: %v, want %q", doc, err, want)
+		}
 	}
 }
