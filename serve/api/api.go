@@ -59,6 +59,10 @@ type Options struct {
 	// it a stream request gets 503 and should retry elsewhere.
 	MaxClients int
 	Version    string
+	// IdleTimeout and RequestTimeout bound a connection that has not sent
+	// a whole request (0: DefaultIdleTimeout, DefaultRequestTimeout).
+	IdleTimeout    time.Duration
+	RequestTimeout time.Duration
 }
 
 // Server serves the API.
@@ -113,12 +117,14 @@ func (s *Server) App() *fiber.App {
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
-		ReadBufferSize:        8 << 10, // bounds the request line and headers
+		ReadBufferSize:        8 << 10,  // bounds the request line and headers
+		BodyLimit:             16 << 10, // no route takes a body
 		// Gives the read buffer back once a request is read: a stream
 		// (hijacked) connection then holds none of it for its lifetime.
+		// (fasthttp before v1.52 lost pipelined responses with it.)
 		ReduceMemoryUsage: true,
-		ReadTimeout:       10 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		ReadTimeout:       s.requestTimeout(), // see server.go
+		IdleTimeout:       s.idleTimeout(),
 		AppName:           "eventstreams",
 	})
 	app.Use(s.commonHeaders)
@@ -158,6 +164,7 @@ func (s *Server) App() *fiber.App {
 	app.Use(func(c *fiber.Ctx) error {
 		return s.fail(c, fiber.StatusNotFound, "not_found", "Not Found", "No route for "+c.Method()+" "+c.Path())
 	})
+	s.configureServer(app)
 	return app
 }
 
