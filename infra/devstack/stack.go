@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,11 +28,34 @@ import (
 
 var dcs = [2]string{"eqiad", "codfw"}
 
+// What the devstack keeps is bounded, so that it can run all day: without
+// these, its memory grew by about 28 MB a minute at the default rate,
+// nearly all of it the Kafka clusters' records.
+const (
+	// kafkaSegmentBytes: kfake frees deleted records a whole segment at a
+	// time, and rolls a segment at 100 MiB by default; at 256 KiB, the open
+	// segments of the 2 × 42 partitions hold at most about 21 MiB.
+	kafkaSegmentBytes = 256 << 10
+	// trimEvery: how often the Kafka clusters drop the records that ingest
+	// and the mirror have committed (trimKafka).
+	trimEvery = 10 * time.Second
+	// streamMaxAge and streamMaxBytes bound JetStream's stream, on disk:
+	// about an hour of history at the default rate (an event takes about
+	// 1.4 KB stored), less at a higher -rate. Its file store keeps in
+	// memory only the blocks used in the last 10 seconds.
+	streamMaxAge   = time.Hour
+	streamMaxBytes = 256 << 20
+	// ringSize is serve's ring (SERVE_RING_SIZE, default 65,536 events,
+	// about 90 MB once full): 8,192 events are nearly 3 minutes at the
+	// default rate; a client further behind catches up from JetStream.
+	ringSize = 8192
+)
+
 // runStack starts everything, prints where to look on out, and stops
 // everything when ctx ends, in this order: the producer and the mirror
 // between the clusters; serve (its streams end cleanly, then the server);
 // ingest (it waits for JetStream's acknowledgements and commits); the
-// Kafka clusters; NATS.
+// Kafka clusters; NATS. Meanwhile it trims the Kafka clusters (trimKafka).
 func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error {
 	serveLn, err := checkPorts(cfg)
 	if err != nil {
@@ -65,7 +89,8 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 		if cfg.data != "" {
 			kdir = filepath.Join(dir, "kafka-"+dc)
 		}
-		c, err := inproc.StartKafka(inproc.KafkaOptions{Topics: cat.Topics(), Partitions: 1, Port: cfg.kafkaPorts[i], DataDir: kdir})
+		c, err := inproc.StartKafka(inproc.KafkaOptions{Topics: cat.Topics(), Partitions: 1, Port: cfg.kafkaPorts[i], DataDir: kdir,
+			SegmentBytes: kafkaSegmentBytes})
 		if err != nil {
 			return fmt.Errorf("kafka %s: %w", dc, err)
 		}
@@ -83,7 +108,8 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	ingestCfg.NATSURL = ns.ClientURL()
 	ingestCfg.KafkaClusters = strings.Join(brokers, ";")
 	ingestCfg.Start = "earliest"
-	ingestCfg.MaxAge = 24 * time.Hour
+	ingestCfg.MaxAge = streamMaxAge
+	ingestCfg.MaxBytes = streamMaxBytes
 	metricsLn, err := net.Listen("tcp", "127.0.0.1:0") // ingest's own /metrics is not needed here
 	if err != nil {
 		return err
@@ -103,6 +129,7 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 
 	serveCfg := serve.DefaultConfig()
 	serveCfg.NATSURL = ns.ClientURL()
+	serveCfg.RingSize = ringSize
 	ready := make(chan struct{})
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	serveDone := make(chan error, 1)
@@ -131,18 +158,20 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 		return fmt.Errorf("serve: %w", err)
 	}
 
-	// MirrorMaker and the producer.
-	work, stopWork := context.WithCancel(ctx)
-	defer stopWork()
-	workDone := make(chan error, 3)
-	for i := range dcs {
-		go func() { workDone <- mirrorMaker(work, clusters[i], clusters[1-i], dcs[i]+".", log) }()
-	}
+	// MirrorMaker, the producer and the trimming of the Kafka clusters.
 	gen, err := eventgen.New(eventgen.Options{Rate: cfg.rate})
 	if err != nil {
 		return err
 	}
-	go func() { workDone <- produce(work, gen, clusters) }()
+	work, stopWork := context.WithCancel(ctx)
+	var working sync.WaitGroup
+	defer func() { stopWork(); working.Wait() }()
+	workDone := make(chan error, 4)
+	for i := range dcs {
+		working.Go(func() { workDone <- mirrorMaker(work, clusters[i], clusters[1-i], dcs[i], log) })
+	}
+	working.Go(func() { workDone <- produce(work, gen, clusters) })
+	working.Go(func() { workDone <- trimKafka(work, clusters, ingestCfg.ConsumerGroup, log) })
 
 	printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), clusters, cat)
 	select {
@@ -198,13 +227,14 @@ func natsPort(p int) int {
 	return p
 }
 
-// mirrorMaker copies the topics that originate in one DC (prefix) from its
-// cluster to the other, record by record, keeping partition, key, value and
-// timestamp, as MirrorMaker 2 does (with a different offset).
-func mirrorMaker(ctx context.Context, from, to *kfake.Cluster, prefix string, log *slog.Logger) error {
+// mirrorMaker copies the topics that originate in one DC (those named
+// dc.*) from its cluster to the other, record by record, keeping
+// partition, key, value and timestamp, as MirrorMaker 2 does (with a
+// different offset).
+func mirrorMaker(ctx context.Context, from, to *kfake.Cluster, dc string, log *slog.Logger) error {
 	src, err := kgo.NewClient(kgo.SeedBrokers(from.ListenAddrs()...),
-		kgo.ConsumeRegex(), kgo.ConsumeTopics("^"+strings.ReplaceAll(prefix, ".", `\.`)+".*"),
-		kgo.ConsumerGroup("mirrormaker-"+strings.TrimSuffix(prefix, ".")), kgo.DisableAutoCommit(),
+		kgo.ConsumeRegex(), kgo.ConsumeTopics("^"+dc+`\..*`),
+		kgo.ConsumerGroup(mirrorGroup(dc)), kgo.DisableAutoCommit(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return err
@@ -237,6 +267,50 @@ func mirrorMaker(ctx context.Context, from, to *kfake.Cluster, prefix string, lo
 		if err := src.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("mirror commit failed", slog.String("error", err.Error()))
 		}
+	}
+}
+
+// mirrorGroup is the consumer group of the mirror of dc's topics.
+func mirrorGroup(dc string) string { return "mirrormaker-" + dc }
+
+// trimKafka deletes from the Kafka clusters, every trimEvery, the records
+// that all their readers have committed (inproc.Trim), so that the
+// clusters, which keep their records in memory, hold about a segment of
+// each partition rather than everything produced since the start.
+func trimKafka(ctx context.Context, clusters [2]*kfake.Cluster, ingestGroup string, log *slog.Logger) error {
+	var clients [2]*kgo.Client
+	for i, c := range clusters {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		clients[i] = cl
+	}
+	tick := time.NewTicker(trimEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		for i, cl := range clients {
+			if _, err := inproc.Trim(ctx, cl, kafkaReaders(dcs[i], ingestGroup)); err != nil && ctx.Err() == nil {
+				log.Warn("trimming Kafka failed; retried later", slog.String("cluster", dcs[i]), slog.String("error", err.Error()))
+			}
+		}
+	}
+}
+
+// kafkaReaders are the consumer groups that read a topic in the cluster of
+// dc: ingest reads every topic, and dc's mirror the topics of dc.
+func kafkaReaders(dc, ingestGroup string) func(topic string) []string {
+	return func(topic string) []string {
+		if strings.HasPrefix(topic, dc+".") {
+			return []string{ingestGroup, mirrorGroup(dc)}
+		}
+		return []string{ingestGroup}
 	}
 }
 

@@ -7,12 +7,16 @@
 package inproc
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // NATSOptions configure StartNATS.
@@ -70,6 +74,11 @@ type KafkaOptions struct {
 	// DataDir keeps the cluster's data across a Close and a new start on
 	// the same directory and port (empty: in memory only).
 	DataDir string
+	// SegmentBytes is the size at which a partition's log rolls to a new
+	// segment (0: kfake's default, 100 MiB). Deleted records (Trim) are
+	// freed a whole segment at a time, so a cluster that runs for long
+	// and is trimmed wants small segments.
+	SegmentBytes int
 }
 
 // StartKafka starts a one-broker Kafka cluster.
@@ -86,9 +95,78 @@ func StartKafka(o KafkaOptions) (*kfake.Cluster, error) {
 	if o.DataDir != "" {
 		opts = append(opts, kfake.DataDir(o.DataDir))
 	}
+	if o.SegmentBytes > 0 {
+		opts = append(opts, kfake.BrokerConfigs(map[string]string{"log.segment.bytes": strconv.Itoa(o.SegmentBytes)}))
+	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("inproc: kafka: %w", err)
 	}
 	return c, nil
+}
+
+// Trim deletes the records that every consumer group reading them is done
+// with, so that a cluster fed for hours does not keep them all: kfake keeps
+// every record, in memory when it has no DataDir, until it is deleted. In
+// each partition, it deletes the records below the smallest offset that
+// the groups readers names for its topic have committed. It leaves alone a
+// partition that one of these groups has not committed yet (it may not
+// have read it), and a topic for which readers names no group. cl is a
+// client of the cluster. It returns the number of records deleted.
+func Trim(ctx context.Context, cl *kgo.Client, readers func(topic string) []string) (int64, error) {
+	adm := kadm.NewClient(cl)
+	starts, err := adm.ListStartOffsets(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("inproc: trim: listing start offsets: %w", err)
+	}
+	committed := map[string]kadm.OffsetResponses{}
+	del := kadm.Offsets{}
+	var n int64
+	for topic, ps := range starts {
+		groups := readers(topic)
+		if len(groups) == 0 {
+			continue
+		}
+		for _, g := range groups {
+			if _, ok := committed[g]; ok {
+				continue
+			}
+			offs, err := adm.FetchOffsets(ctx, g)
+			if err != nil {
+				return 0, fmt.Errorf("inproc: trim: offsets of group %s: %w", g, err)
+			}
+			committed[g] = offs
+		}
+	partitions:
+		for p, start := range ps {
+			if start.Err != nil {
+				continue
+			}
+			to := int64(-1)
+			for _, g := range groups {
+				o, ok := committed[g].Lookup(topic, p)
+				if !ok || o.Err != nil || o.At < 0 {
+					continue partitions
+				}
+				if to < 0 || o.At < to {
+					to = o.At
+				}
+			}
+			if to > start.Offset {
+				del.AddOffset(topic, p, to, -1)
+				n += to - start.Offset
+			}
+		}
+	}
+	if len(del) == 0 {
+		return 0, nil
+	}
+	resps, err := adm.DeleteRecords(ctx, del)
+	if err == nil {
+		err = resps.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("inproc: trim: deleting records: %w", err)
+	}
+	return n, nil
 }
