@@ -12,7 +12,8 @@
 // What it keeps is bounded, so that it can be left running all day: the
 // Kafka clusters drop, every 10 seconds, the records that ingest and the
 // mirror have committed; JetStream keeps an hour of events (at most 256
-// MiB, on disk); serve's ring holds 8,192 events.
+// MiB, on disk) and their ids for de-duplication 2 minutes; serve's ring
+// holds 8,192 events.
 //
 // Flags (each also read from the environment variable in brackets):
 //

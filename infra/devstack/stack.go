@@ -33,9 +33,9 @@ var dcs = [2]string{"eqiad", "codfw"}
 // nearly all of it the Kafka clusters' records.
 const (
 	// kafkaSegmentBytes: kfake frees deleted records a whole segment at a
-	// time, and rolls a segment at 100 MiB by default; at 256 KiB, the open
-	// segments of the 2 × 42 partitions hold at most about 21 MiB.
-	kafkaSegmentBytes = 256 << 10
+	// time, and rolls a segment at 100 MiB by default; at 64 KiB, the open
+	// segments of the 2 × 42 partitions hold at most about 5 MiB.
+	kafkaSegmentBytes = 64 << 10
 	// trimEvery: how often the Kafka clusters drop the records that ingest
 	// and the mirror have committed (trimKafka).
 	trimEvery = 10 * time.Second
@@ -45,6 +45,13 @@ const (
 	// memory only the blocks used in the last 10 seconds.
 	streamMaxAge   = time.Hour
 	streamMaxBytes = 256 << 20
+	// duplicateWindow: JetStream remembers each event's Nats-Msg-Id this
+	// long (ingest's default is 15 minutes, to absorb a DC's outage), in
+	// memory: up to about 300 bytes an id, 15 minutes of ids at the default
+	// rate are some 13 MB, at -rate 1000 some 250 MB. Here the other DC's
+	// copy comes through the in-process mirror within a second, and ingest
+	// commits all it published when stopped.
+	duplicateWindow = 2 * time.Minute
 	// ringSize is serve's ring (SERVE_RING_SIZE, default 65,536 events,
 	// about 90 MB once full): 8,192 events are nearly 3 minutes at the
 	// default rate; a client further behind catches up from JetStream.
@@ -110,6 +117,7 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	ingestCfg.Start = "earliest"
 	ingestCfg.MaxAge = streamMaxAge
 	ingestCfg.MaxBytes = streamMaxBytes
+	ingestCfg.DuplicateWindow = duplicateWindow
 	metricsLn, err := net.Listen("tcp", "127.0.0.1:0") // ingest's own /metrics is not needed here
 	if err != nil {
 		return err
