@@ -26,14 +26,19 @@
 // Nats-Msg-Id within the stream's duplicate window.
 //
 // Partition order: messages of a partition are sent in order on one
-// connection, and nothing overtakes a failed publish. When a publish fails
-// (an error, a timeout, NATS reconnecting) the pipeline stops sending,
-// resolves every message in flight in order, publishes each failed one again
-// synchronously until JetStream takes it, and only then sends new messages.
-// After NATS reconnects the same barrier runs before the first new message,
-// since messages written to the old connection may be lost. If a later
-// message of the same partition had already been stored when an earlier one
-// failed, the order is broken and can no longer be mended; that is counted in
+// connection, and nothing overtakes a publish that failed or may have. The
+// pipeline stops sending, resolves every message in flight in order, and
+// publishes each failed one again synchronously until JetStream takes it,
+// before it sends anything new, whenever: a publish fails (an error, a
+// timeout); NATS reconnected (messages written to the old connection may
+// be lost); or the oldest message in flight has waited over a second (a
+// stream leader that dies loses what it had not replicated, without an
+// answer, and its successor is elected only seconds later: see stallAfter).
+// A 409 "duplicate message id is in process" (code 10158: the other
+// cluster's copy is being replicated) is asked again until JetStream says
+// "duplicate" or "stored". Every acknowledgement's stream sequence is
+// checked against the partition's last: a smaller one, an event stored
+// after a later one of its partition, is counted in
 // eventstreams_ingest_partition_reorders_total and logged.
 //
 // Concurrency: a Mirror's methods are safe for concurrent use. The state

@@ -23,7 +23,15 @@ const (
 	// rejectForever: JetStream will never take this message (it is too
 	// large for the server); keep it as a dead letter instead.
 	rejectForever
+	// inProcess: JetStream is storing a copy with the same de-dup id (409,
+	// error code 10158, in a replicated stream): ask again shortly; the
+	// answer will be "duplicate", or, if that copy was lost, "stored".
+	inProcess
 )
+
+// errCodeDuplicateInProcess is JetStream's "duplicate message id is in
+// process" (nats.go has no constant for it).
+const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
 
 // classifyPublishError is the one place that decides, for a failed publish,
 // between retrying, recreating the stream and dead-lettering.
@@ -32,6 +40,8 @@ func classifyPublishError(err error) publishFailure {
 	switch {
 	case errors.Is(err, nats.ErrMaxPayload):
 		return rejectForever
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeDuplicateInProcess:
+		return inProcess
 	case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamNotFound:
 		return recreateStream
 	case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum:
@@ -49,7 +59,7 @@ func classifyPublishError(err error) publishFailure {
 // configuration, e.g. subjects that overlap another stream).
 func retryableSetup(err error) bool {
 	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) || errors.Is(err, ErrStreamIsMirror) {
 		return false
 	}
 	return !errors.Is(err, context.Canceled)

@@ -15,6 +15,7 @@ type metrics struct {
 	inFlight    *prometheus.GaugeVec     // cluster
 	retries     *prometheus.CounterVec   // cluster
 	reorders    *prometheus.CounterVec   // cluster
+	stalls      *prometheus.CounterVec   // cluster
 	connErrors  *prometheus.CounterVec   // cluster
 	commitErrs  *prometheus.CounterVec   // cluster
 }
@@ -42,14 +43,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "publish_retries_total",
 			Help: "Publishes that failed and were sent again."}, []string{"cluster"}),
 		reorders: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "partition_reorders_total",
-			Help: "Events stored before an earlier event of their partition whose publish failed."}, []string{"cluster"}),
+			Help: "Events stored after a later event of their partition (by stream sequence; never expected)."}, []string{"cluster"}),
+		stalls: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "publish_stalls_total",
+			Help: "Times sending paused because the oldest message in flight had waited over a second for its acknowledgement (a stream leader lost)."}, []string{"cluster"}),
 		connErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "kafka_connect_errors_total",
 			Help: "Failed connections to Kafka brokers."}, []string{"cluster"}),
 		commitErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "commit_errors_total",
 			Help: "Kafka offset commits that failed (they are retried at the next commit)."}, []string{"cluster"}),
 	}
 	for _, c := range []prometheus.Collector{m.consumed, m.published, m.duplicates, m.skipped, m.deadletters, m.latency,
-		m.lag, m.inFlight, m.retries, m.reorders, m.connErrors, m.commitErrs} {
+		m.lag, m.inFlight, m.retries, m.reorders, m.stalls, m.connErrors, m.commitErrs} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -219,28 +219,58 @@ func (m *Mirror) ensureStream(ctx context.Context, js jetstream.JetStream) error
 }
 
 // EnsureStream creates the JetStream stream of the layout
-// (layout.StreamConfig), or updates an existing one to these limits.
+// (layout.StreamConfig) with a new epoch in its metadata, or updates an
+// existing one to these limits, keeping its epoch (recording, for a stream
+// created before epochs were recorded, the one serve derived from its
+// creation time, so that ids already issued stay exact). It refuses a
+// stream that mirrors another: a standby datacenter's copy is written by
+// its mirror until it is promoted (README "A second datacenter").
 func EnsureStream(ctx context.Context, js jetstream.JetStream, l layout.Layout, lim layout.Limits) (jetstream.Stream, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return js.CreateOrUpdateStream(ctx, l.StreamConfig(lim))
+	cfg := l.StreamConfig(lim)
+	for {
+		s, err := js.Stream(ctx, l.Stream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			cfg.Metadata = layout.WithEpoch(nil, layout.NewStreamEpoch())
+			s, err = js.CreateStream(ctx, cfg)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				continue // created meanwhile by another ingest: update it
+			}
+			return s, err
+		}
+		if err != nil {
+			return nil, err
+		}
+		info := s.CachedInfo()
+		if info.Config.Mirror != nil {
+			return nil, ErrStreamIsMirror
+		}
+		cfg.Metadata = layout.WithEpoch(info.Config.Metadata, layout.Epoch(info))
+		return js.UpdateStream(ctx, cfg)
+	}
 }
+
+// ErrStreamIsMirror: the stream ingest would write mirrors another.
+var ErrStreamIsMirror = errors.New("the stream is a mirror of another datacenter's stream; promote it before ingest writes it")
 
 // newPipeline opens a source and gives it a pipeline.
 func (m *Mirror) newPipeline(o input.Opener, maxEvent int) (*pipeline, error) {
-	js, err := jetstream.New(m.nc,
-		jetstream.WithPublishAsyncMaxPending(m.opts.MaxInFlight+1),
-		jetstream.WithPublishAsyncTimeout(m.opts.PublishTimeout))
-	if err != nil {
-		return nil, fmt.Errorf("mirror: %w", err)
-	}
 	p := &pipeline{
-		m: m, cluster: o.Name(), js: js, maxEvent: maxEvent,
+		m: m, cluster: o.Name(), maxEvent: maxEvent,
 		log:     m.log.With(slog.String("cluster", o.Name())),
 		q:       newQueue(m.opts.MaxInFlight),
 		marks:   map[input.Partition]input.Position{},
-		faulted: map[input.Partition]bool{},
+		lastSeq: map[input.Partition]uint64{},
 	}
+	js, err := jetstream.New(m.nc,
+		jetstream.WithPublishAsyncMaxPending(m.opts.MaxInFlight+1),
+		jetstream.WithPublishAsyncTimeout(m.opts.PublishTimeout),
+		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { p.asyncErrors.Add(1) }))
+	if err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	p.js = js
 	p.src, err = o.Open(p.log, &reporter{m: m, name: o.Name(), log: p.log})
 	if err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -36,10 +37,15 @@ type pipeline struct {
 
 	q          *queue // published, not yet resolved, in send order
 	marks      map[input.Partition]input.Position
-	faulted    map[input.Partition]bool // partitions with a failed publish since the queue was last empty
-	mustDrain  bool                     // resolve everything in flight before publishing more
-	failing    bool                     // a failure was logged since the queue was last empty
+	lastSeq    map[input.Partition]uint64 // stream sequence of each partition's last stored record
+	mustDrain  bool                       // resolve everything in flight before publishing more
+	failing    bool                       // a failure was logged since the queue was last empty
 	reconnects uint64
+	// asyncErrors counts the asynchronous publishes that failed, from
+	// nats.go's goroutines; asyncErrorsSeen is its value when publish last
+	// looked.
+	asyncErrors     atomic.Uint64
+	asyncErrorsSeen uint64
 
 	free [][]byte // message buffers of resolved entries, reused
 

@@ -8,14 +8,35 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// stallAfter: when the oldest message in flight has waited this long for
+// its acknowledgement, nothing more is sent until it is resolved. A stream
+// leader that dies takes the messages it had not replicated with it, and
+// no acknowledgement comes for them; its successor is elected after at
+// least nats-server's minimum election timeout, 4 s (less the 1 s between
+// heartbeats), so a message sent to the new leader is always held back
+// until the lost ones have been sent again. Acknowledgements normally take
+// milliseconds; a slow one only pauses sending.
+const stallAfter = time.Second
+
 // publish sends e asynchronously, keeping at most MaxInFlight in flight and
-// never sending while an earlier failure is unresolved.
+// never sending while an earlier failure is unresolved, or may be (see
+// stallAfter).
 func (p *pipeline) publish(ctx context.Context, e *entry) error {
 	if r := p.m.nc.Stats().Reconnects; r != p.reconnects {
 		// Messages written to the old connection may be lost; resolve
 		// them before anything new can overtake them.
 		p.reconnects = r
 		p.mustDrain = p.q.len() > 0
+	}
+	if n := p.asyncErrors.Load(); n != p.asyncErrorsSeen {
+		// A message in flight failed (an error answer, a timeout, the
+		// connection lost): resolve everything before it first.
+		p.asyncErrorsSeen = n
+		p.mustDrain = p.q.len() > 0
+	}
+	if p.q.len() > 0 && time.Since(p.q.peek().sent) > stallAfter {
+		p.m.metrics.stalls.WithLabelValues(p.cluster).Inc()
+		p.mustDrain = true
 	}
 	if p.mustDrain {
 		if err := p.drain(ctx); err != nil {
@@ -108,16 +129,12 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 		return nil
 	}
 	if err != nil {
-		p.faulted[e.tp] = true
 		p.mustDrain = true
 		if ack, err = p.retry(ctx, e, err); err != nil {
 			return err
 		}
-	} else if !ack.Duplicate && p.faulted[e.tp] {
-		p.m.metrics.reorders.WithLabelValues(p.cluster).Inc()
-		p.log.Warn("an event was stored before an earlier event of its partition whose publish had failed",
-			slog.String("topic", e.tp.Topic), slog.Int("partition", int(e.tp.Partition)), slog.Int64("offset", e.pos.Offset))
 	}
+	p.checkOrder(e, ack)
 	p.q.pop()
 	p.m.metrics.latency.WithLabelValues(p.cluster).Observe(time.Since(e.sent).Seconds())
 	switch {
@@ -137,10 +154,28 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 	return nil
 }
 
+// checkOrder compares the stream sequence at which e is stored (a
+// duplicate's ack gives the sequence of the copy stored first) with the
+// last one of its partition: a smaller one means that a later record of the
+// partition was stored before it. The barriers above exist so that this
+// never happens; should it, it is counted and logged.
+func (p *pipeline) checkOrder(e *entry, ack *jetstream.PubAck) {
+	if ack == nil || ack.Sequence == 0 {
+		return
+	}
+	if last := p.lastSeq[e.tp]; ack.Sequence < last {
+		p.m.metrics.reorders.WithLabelValues(p.cluster).Inc()
+		p.log.Warn("an event was stored after a later event of its partition",
+			slog.String("topic", e.tp.Topic), slog.Int("partition", int(e.tp.Partition)), slog.Int64("offset", e.pos.Offset),
+			slog.Uint64("seq", ack.Sequence), slog.Uint64("later_seq", last))
+		return
+	}
+	p.lastSeq[e.tp] = ack.Sequence
+}
+
 // afterPop ends a failure episode once nothing is in flight.
 func (p *pipeline) afterPop() {
 	if p.q.len() == 0 {
-		clear(p.faulted)
 		p.mustDrain, p.failing = false, false
 	}
 }
@@ -150,6 +185,11 @@ func (p *pipeline) afterPop() {
 // stream recreated) every message in flight fails too, and once the first
 // is through the others usually are as well.
 func (p *pipeline) retry(ctx context.Context, e *entry, cause error) (*jetstream.PubAck, error) {
+	if ack, done, err := p.awaitInProcess(ctx, e, cause); done {
+		return ack, err
+	} else if err != nil {
+		cause = err
+	}
 	if !p.failing { // the first failure since the queue was last empty
 		p.failing = true
 		p.log.Warn("publish failed; resolving everything in flight and retrying in order",
@@ -193,4 +233,43 @@ func (p *pipeline) retry(ctx context.Context, e *entry, cause error) (*jetstream
 		}
 		cause = err
 	}
+}
+
+// inProcessWait is the pause between asking again about a message whose
+// id JetStream is still storing, and inProcessTries how often it asks
+// before treating the answer as a failure.
+const (
+	inProcessWait  = 10 * time.Millisecond
+	inProcessTries = 200
+)
+
+// awaitInProcess handles JetStream's "duplicate message id is in process"
+// (409, error code 10158): in a replicated stream, a copy of the event
+// (the other cluster's) is being stored and not yet replicated. The copy is
+// not yet known to be stored, so the message is published again, after a
+// short pause, until JetStream answers for certain: then it is a duplicate
+// (or, if the copy was lost with a leader, stored now). done is false when
+// the answer was another failure, err, for the caller to retry as any
+// other.
+func (p *pipeline) awaitInProcess(ctx context.Context, e *entry, cause error) (ack *jetstream.PubAck, done bool, err error) {
+	for range inProcessTries {
+		if classifyPublishError(cause) != inProcess {
+			return nil, false, cause
+		}
+		select {
+		case <-ctx.Done():
+			return nil, true, ctx.Err()
+		case <-time.After(inProcessWait):
+		}
+		actx, cancel := context.WithTimeout(ctx, p.m.opts.PublishTimeout)
+		ack, cause = p.js.PublishMsg(actx, e.msg, jetstream.WithRetryAttempts(0))
+		cancel()
+		if cause == nil {
+			return ack, true, nil
+		}
+		if ctx.Err() != nil {
+			return nil, true, ctx.Err()
+		}
+	}
+	return nil, false, cause
 }

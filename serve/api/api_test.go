@@ -404,9 +404,9 @@ func TestErrors(t *testing.T) {
 		{"too many streams", a, "/v2/stream/" + strings.Repeat("recentchange,", 40) + "recentchange", nil, 400, "bad_request", "At most 32 streams"},
 		{"bad since", a, "/v2/stream/recentchange?since=yesterday", nil, 400, "invalid_timestamp", "since timestamp is not a UTC milliseconds unix epoch and was not parseable: 'yesterday'"},
 		{"bad Last-Event-ID", a, "/v2/stream/recentchange", map[string]string{"Last-Event-ID": `{nope`}, 400, "invalid_last_event_id", ""},
-		{"Last-Event-ID beyond the end", a, "/v2/stream/recentchange", map[string]string{"Last-Event-ID": `[{"seq":999,"timestamp":1,"epoch":"EPOCH"}]`}, 400, "invalid_last_event_id", "beyond the end"},
+		{"Last-Event-ID beyond the end", a, "/v2/stream/recentchange", map[string]string{"Last-Event-ID": `[{"seq":9999999,"timestamp":1,"epoch":"EPOCH"}]`}, 400, "invalid_last_event_id", "beyond the end of the stream by more than 1048576"},
 		{"bad seq", a, "/v2/stream/recentchange?seq=abc", nil, 400, "invalid_seq", ""},
-		{"seq beyond the end", a, "/v2/stream/recentchange?seq=1000", nil, 400, "invalid_seq", "beyond the end"},
+		{"seq beyond the end", a, "/v2/stream/recentchange?seq=9999999", nil, 400, "invalid_seq", "beyond the end of the stream by more than 1048576"},
 		{"unknown parameter", a, "/v2/stream/recentchange?foo=1", nil, 400, "bad_request", "Unknown query parameters: foo"},
 		{"bad wiki", a, "/v2/stream/recentchange?wiki=en.wiki", nil, 400, "bad_request", "is not a wiki id"},
 		{"unknown route", a, "/v3/nothing", nil, 404, "not_found", "No route for GET /v3/nothing"},
@@ -911,5 +911,24 @@ func TestStalledClientHoldsLittle(t *testing.T) {
 	t.Logf("%.0f bytes queued before the client was dropped", sent)
 	if sent > 1<<20 {
 		t.Errorf("%.0f bytes were queued for a client that never read (at most 1 MiB expected)", sent)
+	}
+}
+
+// TestPositionAheadIsWaitedFor: an id or seq the stream does not hold yet
+// (a client coming from a replica whose stream is ahead) is answered 200,
+// and the stream continues exactly after it once it is stored.
+func TestPositionAheadIsWaitedFor(t *testing.T) {
+	w := newWorld(t)
+	w.publish(10) // sequences 1..10 hold events 0..9
+	a := w.serve(nil)
+	byID := open(t, a.url+"/v2/stream/recentchange,page-create",
+		map[string]string{"Last-Event-ID": fmt.Sprintf(`[{"seq":14,"timestamp":1,"epoch":%q}]`, a.hub.Epoch())})
+	bySeq := open(t, a.url+"/v2/stream/recentchange,page-create?seq=17", nil)
+	w.publish(10)
+	if _, data := byID.event(t); n(t, data) != 14 {
+		t.Fatalf("after an id ahead (seq 14): event %d, want 14 (seq 15)", n(t, data))
+	}
+	if _, data := bySeq.event(t); n(t, data) != 16 {
+		t.Fatalf("seq 17 ahead: event %d, want 16 (seq 17)", n(t, data))
 	}
 }

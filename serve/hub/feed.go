@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/shared/position"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
 // Run feeds the ring until ctx ends. When the feed fails it tells every
@@ -43,7 +43,7 @@ func (h *Hub) feed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	epoch := position.NewEpoch(info.Created)
+	epoch := layout.Epoch(info)
 	// Preload the ring with the last RingSize events, so that clients
 	// reconnecting after this process (re)started resume from memory
 	// rather than each opening a catch-up consumer.

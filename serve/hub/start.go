@@ -45,8 +45,17 @@ type Start struct {
 	Since int64  // StartSince
 }
 
-// BeyondEndError is a position naming a sequence the stream does not hold
-// yet. Its text is safe to show the client.
+// MaxAhead is how far beyond the last sequence of the stream that serve
+// reads a position may name and still be waited for. A client that read on
+// a replica whose stream is ahead (another datacenter's, read here through
+// a lagging mirror) resumes here with an id this stream does not hold yet:
+// its Reader waits until the stream holds it, then continues exactly after
+// it, rather than being refused (a browser's EventSource never retries after
+// a refusal). A position further ahead cannot come from a lag.
+const MaxAhead = 1 << 20
+
+// BeyondEndError is a position naming a sequence more than MaxAhead beyond
+// the end of the stream. Its text is safe to show the client.
 type BeyondEndError struct {
 	Seq uint64
 	// FromLastEventID: the sequence came from Last-Event-ID, not ?seq.
@@ -55,16 +64,16 @@ type BeyondEndError struct {
 
 func (e *BeyondEndError) Error() string {
 	if e.FromLastEventID {
-		return fmt.Sprintf("Last-Event-ID names sequence %d, which is beyond the end of the stream", e.Seq)
+		return fmt.Sprintf("Last-Event-ID names sequence %d, which is beyond the end of the stream by more than %d", e.Seq, MaxAhead)
 	}
-	return fmt.Sprintf("seq %d is beyond the end of the stream", e.Seq)
+	return fmt.Sprintf("seq %d is beyond the end of the stream by more than %d", e.Seq, MaxAhead)
 }
 
 // Resolve decides where a client of f asking for p starts, in this
 // precedence: Last-Event-ID, then seq, then since, else new events only.
 //   - Our id of the stream instance the feed reads resumes exactly after
-//     its sequence; an id of another instance (a re-created stream,
-//     another cluster) resumes by its time.
+//     its sequence, also one the stream does not hold yet (see MaxAhead);
+//     an id of another instance (a re-created stream) resumes by its time.
 //   - EventStreams' Kafka-style ids resume by the earliest timestamp of
 //     the entries whose topic belongs to the requested streams; with none,
 //     from new events.
@@ -111,11 +120,11 @@ func (h *Hub) resolve(ctx context.Context, st feedState, f *filter.Filter, p Pos
 	return Start{Kind: StartHead}, nil
 }
 
-// beyondEnd reports whether seq is past the stream's last sequence. The
-// live feed's last is usually enough; only a seq beyond it (an id from a
-// replica slightly ahead) costs a stream lookup.
+// beyondEnd reports whether seq is more than MaxAhead past the stream's
+// last sequence. The live feed's last is usually enough; only a seq beyond
+// it (an id from a replica ahead) costs a stream lookup.
 func (h *Hub) beyondEnd(ctx context.Context, st feedState, seq uint64) bool {
-	if seq <= st.last {
+	if seq <= st.last+MaxAhead {
 		return false
 	}
 	s, err := h.stream(ctx)
@@ -126,5 +135,5 @@ func (h *Hub) beyondEnd(ctx context.Context, st feedState, seq uint64) bool {
 	if err != nil {
 		return false
 	}
-	return seq > info.State.LastSeq
+	return seq > info.State.LastSeq+MaxAhead
 }
