@@ -110,3 +110,14 @@ type Reporter interface {
 	// positions are committed again at the next commit.
 	CommitFailed(err error)
 }
+
+// Rewinder is an Opener whose committed positions can be moved back to a
+// time, before it is opened: when a standby datacenter's mirror is promoted,
+// ingest re-reads from a little before the mirror's last event what the
+// lost primary may have stored without the mirror receiving it (the
+// duplicate window drops what was stored already).
+type Rewinder interface {
+	// Rewind sets the position of every partition to its first record
+	// at or after t (its end if none).
+	Rewind(ctx context.Context, t time.Time) error
+}

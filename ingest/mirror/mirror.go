@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/standby"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
@@ -48,6 +49,12 @@ type Options struct {
 	// stopping (required); what is not acknowledged by then is not
 	// committed and is read again at the next start.
 	ShutdownTimeout time.Duration
+	// Promote: when the stream is a mirror (a standby datacenter's copy
+	// of the lost primary's), promote it to be written (standby.Promote)
+	// and rewind the sources that can (input.Rewinder) to
+	// standby.ResumeMargin before its last event, before reading them.
+	// Without it, a mirror is refused (ErrStreamIsMirror).
+	Promote bool
 }
 
 // Deps are the Mirror's collaborators.
@@ -150,7 +157,11 @@ func (m *Mirror) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mirror: %w", err)
 	}
-	if err := m.waitForStream(ctx, js); err != nil {
+	err = m.waitForStream(ctx, js)
+	if errors.Is(err, ErrStreamIsMirror) && m.opts.Promote {
+		err = m.promote(ctx, js)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped before anything was read
 		}
@@ -179,6 +190,29 @@ func (m *Mirror) Run(ctx context.Context) error {
 		g.Go(func() error { return p.run(gctx) })
 	}
 	return g.Wait()
+}
+
+// promote makes the standby's mirror the stream ingest writes, and rewinds
+// the sources to re-read what the lost primary may have stored without the
+// mirror receiving it.
+func (m *Mirror) promote(ctx context.Context, js jetstream.JetStream) error {
+	p, err := standby.Promote(ctx, js, m.opts.Layout, m.opts.Limits)
+	if err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	from := p.LastEventTime.Add(-standby.ResumeMargin)
+	m.log.Warn("promoted the standby's mirror to the stream ingest writes",
+		slog.Uint64("last_seq", p.LastSeq), slog.Time("last_event_time", p.LastEventTime), slog.Time("sources_from", from))
+	for _, o := range m.opts.Sources {
+		r, ok := o.(input.Rewinder)
+		if !ok || p.LastEventTime.IsZero() {
+			continue
+		}
+		if err := r.Rewind(ctx, from); err != nil {
+			return fmt.Errorf("mirror: rewinding %s to %s: %w", o.Name(), from.Format(time.RFC3339), err)
+		}
+	}
+	return m.waitForStream(ctx, js)
 }
 
 // waitForStream creates or updates the stream, retrying while NATS is

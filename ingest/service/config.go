@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/standby"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
 )
 
@@ -34,6 +36,8 @@ type Config struct {
 	MaxEventBytes     int           `envconfig:"INGEST_MAX_EVENT_BYTES" default:"1048576"`
 	RecentIDs         int           `envconfig:"INGEST_RECENT_IDS" default:"100000"`
 	ShutdownTimeout   time.Duration `envconfig:"INGEST_SHUTDOWN_TIMEOUT" default:"30s"`
+	MirrorFrom        string        `envconfig:"INGEST_MIRROR_FROM"`
+	Promote           bool          `envconfig:"INGEST_PROMOTE" default:"false"`
 	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info"`
 }
 
@@ -50,6 +54,9 @@ func DefaultConfig() Config { return settings.DefaultsOf[Config]() }
 // load the stream catalog). Every error is a *settings.VarError. It trims
 // spaces around the items of list variables.
 func (c *Config) Validate() error {
+	if c.MirrorFrom != "" {
+		return c.validateStandby()
+	}
 	_, err := c.kafka()
 	return err
 }
@@ -79,26 +86,39 @@ func (c *Config) kafka() (kafkaSettings, error) {
 	if err := k.security.Validate(); err != nil {
 		return k, &settings.VarError{Var: "INGEST_KAFKA_SASL_MECHANISM", Err: err}
 	}
-	if err := settings.Checks([]settings.Check{
-		{Var: "INGEST_CONSUMER_GROUP", Bad: strings.TrimSpace(c.ConsumerGroup) == "", Msg: "must not be empty"},
-		{Var: "INGEST_SESSION_TIMEOUT", Bad: c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute, Msg: "must be between 6s and 5m (the brokers' default bounds)"},
-		{Var: "INGEST_MAX_AGE", Bad: c.MaxAge < 0, Msg: "must not be negative (0: no age limit)"},
-		{Var: "INGEST_MAX_BYTES", Bad: c.MaxBytes < 0, Msg: "must not be negative (0: no size limit)"},
-		{Var: "INGEST_DUPLICATE_WINDOW", Bad: c.DuplicateWindow <= 0, Msg: "must be positive"},
-		{Var: "INGEST_DUPLICATE_WINDOW", Bad: c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge, Msg: "must not exceed INGEST_MAX_AGE"},
-		{Var: "INGEST_REPLICAS", Bad: c.Replicas < 1 || c.Replicas > 5, Msg: "must be between 1 and 5"},
-		{Var: "INGEST_METRICS_ADDR", Bad: c.MetricsAddr == "", Msg: "must not be empty"},
-		{Var: "INGEST_MAX_IN_FLIGHT", Bad: c.MaxInFlight < 1 || c.MaxInFlight > 1<<20, Msg: "must be between 1 and 1048576"},
-		{Var: "INGEST_MAX_EVENT_BYTES", Bad: c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20, Msg: "must be between 1024 and 67108864"},
-		{Var: "INGEST_RECENT_IDS", Bad: c.RecentIDs < 0 || c.RecentIDs > 10_000_000, Msg: "must be between 0 (off) and 10000000"},
-		{Var: "INGEST_SHUTDOWN_TIMEOUT", Bad: c.ShutdownTimeout <= 0, Msg: "must be positive"},
-	}); err != nil {
+	if err := settings.Checks(append(c.streamChecks(),
+		settings.Check{Var: "INGEST_CONSUMER_GROUP", Bad: strings.TrimSpace(c.ConsumerGroup) == "", Msg: "must not be empty"},
+		settings.Check{Var: "INGEST_SESSION_TIMEOUT", Bad: c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute, Msg: "must be between 6s and 5m (the brokers' default bounds)"},
+		settings.Check{Var: "INGEST_PROMOTE", Bad: c.Promote && c.DuplicateWindow <= standby.ResumeMargin, Msg: "needs INGEST_DUPLICATE_WINDOW longer than the 2m that a promotion re-reads"},
+		settings.Check{Var: "INGEST_MAX_IN_FLIGHT", Bad: c.MaxInFlight < 1 || c.MaxInFlight > 1<<20, Msg: "must be between 1 and 1048576"},
+		settings.Check{Var: "INGEST_MAX_EVENT_BYTES", Bad: c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20, Msg: "must be between 1024 and 67108864"},
+		settings.Check{Var: "INGEST_RECENT_IDS", Bad: c.RecentIDs < 0 || c.RecentIDs > 10_000_000, Msg: "must be between 0 (off) and 10000000"},
+		settings.Check{Var: "INGEST_SHUTDOWN_TIMEOUT", Bad: c.ShutdownTimeout <= 0, Msg: "must be positive"},
+	)); err != nil {
 		return k, err
 	}
 	if _, err := settings.ParseLevel(c.LogLevel); err != nil {
 		return k, &settings.VarError{Var: "LOG_LEVEL", Err: err}
 	}
 	return k, nil
+}
+
+// streamChecks are the checks of the stream's limits and of what every
+// mode serves.
+func (c *Config) streamChecks() []settings.Check {
+	return []settings.Check{
+		{Var: "INGEST_MAX_AGE", Bad: c.MaxAge < 0, Msg: "must not be negative (0: no age limit)"},
+		{Var: "INGEST_MAX_BYTES", Bad: c.MaxBytes < 0, Msg: "must not be negative (0: no size limit)"},
+		{Var: "INGEST_DUPLICATE_WINDOW", Bad: c.DuplicateWindow <= 0, Msg: "must be positive"},
+		{Var: "INGEST_DUPLICATE_WINDOW", Bad: c.MaxAge > 0 && c.DuplicateWindow > c.MaxAge, Msg: "must not exceed INGEST_MAX_AGE"},
+		{Var: "INGEST_REPLICAS", Bad: c.Replicas < 1 || c.Replicas > 5, Msg: "must be between 1 and 5"},
+		{Var: "INGEST_METRICS_ADDR", Bad: c.MetricsAddr == "", Msg: "must not be empty"},
+	}
+}
+
+// limits are the stream's limits.
+func (c *Config) limits() layout.Limits {
+	return layout.Limits{MaxAge: c.MaxAge, MaxBytes: c.MaxBytes, DuplicateWindow: c.DuplicateWindow, Replicas: c.Replicas}
 }
 
 // LogValue is the configuration as logged at start, without secrets.
@@ -128,6 +148,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("INGEST_MAX_EVENT_BYTES", c.MaxEventBytes),
 		slog.Int("INGEST_RECENT_IDS", c.RecentIDs),
 		slog.Duration("INGEST_SHUTDOWN_TIMEOUT", c.ShutdownTimeout),
+		slog.String("INGEST_MIRROR_FROM", c.MirrorFrom),
+		slog.Bool("INGEST_PROMOTE", c.Promote),
 		slog.String("LOG_LEVEL", c.LogLevel),
 	)
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
-	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
 )
 
@@ -57,6 +56,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	if deps.MetricsListener != nil {
 		defer deps.MetricsListener.Close() // if Run returns before serving on it
+	}
+	if cfg.MirrorFrom != "" {
+		return runStandby(ctx, cfg, deps, log)
 	}
 	kafka, err := cfg.kafka()
 	if err != nil {
@@ -150,8 +152,8 @@ func newMirror(cfg Config, sources []input.Opener, cat *catalog.Catalog, nc *nat
 		Layout:  cfg.Layout(),
 		Catalog: cat,
 		Sources: sources,
-		Limits: layout.Limits{MaxAge: cfg.MaxAge, MaxBytes: cfg.MaxBytes,
-			DuplicateWindow: cfg.DuplicateWindow, Replicas: cfg.Replicas},
+		Limits:          cfg.limits(),
+		Promote:         cfg.Promote,
 		MaxInFlight:     cfg.MaxInFlight,
 		MaxEventBytes:   cfg.MaxEventBytes,
 		RecentIDs:       cfg.RecentIDs,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -195,4 +196,34 @@ func (h connectHook) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _
 		return
 	}
 	h.report.Connected()
+}
+
+var _ input.Rewinder = (*Kafka)(nil)
+
+// Rewind commits, for the group, the offset of each partition's first
+// record at or after t (the end of the partition if none). The group must
+// have no members: it is called before the source is opened.
+func (k *Kafka) Rewind(ctx context.Context, t time.Time) error {
+	opts, err := connOptions(k.cluster, k.sec)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	listed, err := adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), k.topics...)
+	if err != nil {
+		return err
+	}
+	if err := listed.Error(); err != nil {
+		return err
+	}
+	resp, err := adm.CommitOffsets(ctx, k.group.Name, listed.Offsets())
+	if err != nil {
+		return err
+	}
+	return resp.Error()
 }

@@ -141,21 +141,33 @@ type Group struct {
 
 // ClientOptions are the franz-go options for consuming topics of one cluster.
 func ClientOptions(c Cluster, topics []string, g Group, start Start, sec Security) ([]kgo.Opt, error) {
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(c.Brokers...),
-		kgo.ClientID("eventstreams-ingest-" + c.Name),
+	opts, err := connOptions(c, sec)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumerGroup(g.Name),
 		kgo.ConsumeResetOffset(start.offset),
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(time.Second),
-		kgo.FetchMaxWait(500 * time.Millisecond),
-	}
+		kgo.FetchMaxWait(500*time.Millisecond),
+	)
 	if g.SessionTimeout > 0 {
 		opts = append(opts, kgo.SessionTimeout(g.SessionTimeout), kgo.HeartbeatInterval(min(3*time.Second, g.SessionTimeout/4)))
 	}
 	if g.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(g.InstanceID))
+	}
+	return opts, nil
+}
+
+// connOptions are the franz-go options to reach one cluster: its brokers,
+// TLS and SASL.
+func connOptions(c Cluster, sec Security) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(c.Brokers...),
+		kgo.ClientID("eventstreams-ingest-" + c.Name),
 	}
 	if sec.TLS || sec.CAFile != "" {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}

@@ -100,7 +100,7 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 	if opts.MaxFilterValues <= 0 {
 		opts.MaxFilterValues = 64
 	}
-	m, err := newMetrics(reg)
+	m, err := newMetrics(reg, h)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,15 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	if !s.hub.Ready() {
 		return s.fail(c, fiber.StatusServiceUnavailable, "unavailable", "Not Ready", "The live feed from JetStream is not running.")
 	}
-	return c.JSON(fiber.Map{"status": "ready", "epoch": s.hub.Epoch()})
+	return c.JSON(readiness{Status: "ready", Epoch: s.hub.Epoch(), Stream: s.hub.Status()})
+}
+
+// readiness is /readyz's body: the feed's epoch, and the stream as the
+// feed last saw it (its NATS server, cluster placement, mirror lag).
+type readiness struct {
+	Status string     `json:"status"`
+	Epoch  string     `json:"epoch"`
+	Stream hub.Status `json:"stream"`
 }
 
 func (s *Server) info(c *fiber.Ctx) error {

@@ -1,6 +1,10 @@
 package api
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+)
 
 // metrics are serve's Prometheus series (README "How serve works"). Stream labels are
 // canonical names of allowed streams; disconnect reasons are a fixed set.
@@ -22,7 +26,7 @@ const (
 	reasonFeedFailed  = "feed_failed"
 )
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, h *hub.Hub) (*metrics, error) {
 	const ns = "eventstreams"
 	m := &metrics{
 		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "connected_clients",
@@ -38,7 +42,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		openSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "reader_open_seconds",
 			Help: "Time to open a client's reader, including its catch-up consumer.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 	}
-	for _, c := range []prometheus.Collector{m.connected, m.connections, m.events, m.bytes, m.disconnects, m.openSeconds} {
+	// The stream as the feed last read it (every 5 s).
+	lastSeq := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "stream_last_seq",
+		Help: "The JetStream stream's last sequence, as last read."}, func() float64 { return float64(h.Status().LastSeq) })
+	feedSeq := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "feed_last_seq",
+		Help: "The last sequence the live feed has delivered to the ring."}, func() float64 { return float64(h.Status().FeedSeq) })
+	mirrorLag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "mirror_lag_events",
+		Help: "When the stream is a standby datacenter's mirror: the primary's messages it does not hold yet (0 otherwise)."},
+		func() float64 {
+			if m := h.Status().Mirror; m != nil {
+				return float64(m.Lag)
+			}
+			return 0
+		})
+	for _, c := range []prometheus.Collector{m.connected, m.connections, m.events, m.bytes, m.disconnects, m.openSeconds,
+		lastSeq, feedSeq, mirrorLag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

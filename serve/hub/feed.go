@@ -63,7 +63,8 @@ func (h *Hub) feed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gen := h.started(epoch, start, head)
+	h.setStatus(info)
+	gen := h.started(epoch, layout.PreviousEpochs(info.Config.Metadata), start, head)
 	h.log.Info("live feed started", slog.String("epoch", epoch), slog.Uint64("from_seq", start+1), slog.Uint64("head_seq", head))
 
 	// A lost NATS connection (a restart, a network cut) ends the feed: its
@@ -97,6 +98,10 @@ func (h *Hub) feed(ctx context.Context) error {
 		return err
 	}
 	defer cc.Stop()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	changed := make(chan error, 1)
+	go func() { changed <- h.watch(wctx, s, epoch) }()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -104,6 +109,8 @@ func (h *Hub) feed(ctx context.Context) error {
 		return err
 	case <-lost:
 		return errConnectionLost
+	case err := <-changed:
+		return err
 	}
 }
 

@@ -8,7 +8,8 @@
 //
 // Files: feed.go runs the live consumer; ring.go is the ring; start.go
 // decides where a client starts; reader.go is a client's Reader; event.go
-// is one event as the ring holds it.
+// is one event as the ring holds it; status.go reads the stream's state
+// (cluster, mirror, epoch) for /readyz.
 //
 // Concurrency: the feed is the only writer of the ring; any number of
 // Readers, one per client goroutine, read it under a read lock and wait on
@@ -79,12 +80,15 @@ type Hub struct {
 	coveredFrom uint64 // every matching event with seq in (coveredFrom, last] is in the ring
 	last        uint64
 	epoch       string
+	previous    []layout.EpochRange // the stream's previous epochs (a promoted mirror's)
 	ready       bool
 	generation  uint64        // increases each time the feed (re)starts
 	notify      chan struct{} // closed when events are added or the feed fails
 	startLast   uint64        // the stream's last sequence when the feed started
 
 	catchUps chan struct{} // a slot per open catch-up consumer
+
+	status Status // the stream as last read, under mu
 }
 
 // New builds a Hub; Run starts its feed.

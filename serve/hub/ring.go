@@ -1,6 +1,9 @@
 package hub
 
-import "github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
+import (
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
 
 // The ring holds the most recent events in sequence order, written by the
 // live feed only (started, add, fail) and read by every Reader under the
@@ -8,10 +11,12 @@ import "github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
 // which wakes the Readers waiting on it.
 
 // started empties the ring for a feed (re)starting after sequence start
-// of the stream instance epoch, whose last sequence is head, and wakes the
-// requests waiting for a ready feed. It returns the feed's generation.
-func (h *Hub) started(epoch string, start, head uint64) uint64 {
+// of the stream instance epoch (which had the previous epochs previous),
+// whose last sequence is head, and wakes the requests waiting for a ready
+// feed. It returns the feed's generation.
+func (h *Hub) started(epoch string, previous []layout.EpochRange, start, head uint64) uint64 {
 	h.mu.Lock()
+	h.previous = previous
 	clear(h.ring)
 	h.head, h.n = 0, 0
 	h.coveredFrom, h.last, h.startLast = start, start, head
@@ -103,6 +108,7 @@ func (h *Hub) readRing(gen uint64, after uint64, f *filter.Filter, out []*Event,
 type feedState struct {
 	gen         uint64
 	epoch       string
+	previous    []layout.EpochRange
 	coveredFrom uint64 // every matching event with seq in (coveredFrom, last] is in the ring
 	last        uint64 // the newest sequence the stream is known to hold
 	ready       bool
@@ -112,6 +118,6 @@ type feedState struct {
 func (h *Hub) snapshot() feedState {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return feedState{gen: h.generation, epoch: h.epoch, coveredFrom: h.coveredFrom,
+	return feedState{gen: h.generation, epoch: h.epoch, previous: h.previous, coveredFrom: h.coveredFrom,
 		last: max(h.last, h.startLast), ready: h.ready}
 }

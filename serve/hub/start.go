@@ -72,8 +72,11 @@ func (e *BeyondEndError) Error() string {
 // Resolve decides where a client of f asking for p starts, in this
 // precedence: Last-Event-ID, then seq, then since, else new events only.
 //   - Our id of the stream instance the feed reads resumes exactly after
-//     its sequence, also one the stream does not hold yet (see MaxAhead);
-//     an id of another instance (a re-created stream) resumes by its time.
+//     its sequence, also one the stream does not hold yet (see MaxAhead),
+//     and so does one of a previous epoch of the stream up to the last
+//     sequence it names (layout.PreviousEpochs); an id of another instance
+//     (a re-created stream), or of a previous epoch past its last
+//     sequence, resumes by its time.
 //   - EventStreams' Kafka-style ids resume by the earliest timestamp of
 //     the entries whose topic belongs to the requested streams; with none,
 //     from new events.
@@ -90,7 +93,7 @@ func (h *Hub) Resolve(ctx context.Context, f *filter.Filter, p Position) (Start,
 func (h *Hub) resolve(ctx context.Context, st feedState, f *filter.Filter, p Position) (Start, error) {
 	switch id := p.LastEventID; id.Kind {
 	case position.KindID:
-		if id.ID.Epoch != st.epoch {
+		if !st.exact(id.ID) {
 			ms, _ := id.EarliestTimestamp(nil)
 			return Start{Kind: StartSince, Since: ms}, nil
 		}
@@ -118,6 +121,21 @@ func (h *Hub) resolve(ctx context.Context, st feedState, f *filter.Filter, p Pos
 		return Start{Kind: StartSince, Since: p.Since}, nil
 	}
 	return Start{Kind: StartHead}, nil
+}
+
+// exact reports whether id's sequence names the same event in the stream
+// the feed reads: its epoch is the stream's, or a previous epoch of the
+// stream (a promoted mirror's) up to the last sequence it names.
+func (st feedState) exact(id position.ID) bool {
+	if id.Epoch == st.epoch {
+		return true
+	}
+	for _, r := range st.previous {
+		if r.Epoch == id.Epoch && id.Seq <= r.Last {
+			return true
+		}
+	}
+	return false
 }
 
 // beyondEnd reports whether seq is more than MaxAhead past the stream's

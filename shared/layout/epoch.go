@@ -1,6 +1,8 @@
 package layout
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -36,5 +38,52 @@ func WithEpoch(md map[string]string, epoch string) map[string]string {
 		out[k] = v
 	}
 	out[MetadataEpoch] = epoch
+	return out
+}
+
+// MetadataPreviousEpochs is the key, in the stream's metadata, of the
+// epochs the stream had before it was promoted from a mirror, each with the
+// last sequence it names: "epoch:seq,epoch:seq". Up to that sequence, the
+// mirror held exactly what the origin held, so an id of the previous epoch
+// up to it still resumes exactly; a later one, issued by the origin after
+// what the mirror had received, resumes by its time.
+const MetadataPreviousEpochs = "es_previous_epochs"
+
+// EpochRange is a previous epoch of a stream and the last sequence it names.
+type EpochRange struct {
+	Epoch string
+	Last  uint64
+}
+
+// maxPreviousEpochs bounds the promotions remembered.
+const maxPreviousEpochs = 8
+
+// PreviousEpochs reads MetadataPreviousEpochs, skipping malformed entries.
+func PreviousEpochs(md map[string]string) []EpochRange {
+	var out []EpochRange
+	for _, part := range strings.Split(md[MetadataPreviousEpochs], ",") {
+		e, seq, ok := strings.Cut(part, ":")
+		n, err := strconv.ParseUint(seq, 10, 64)
+		if ok && err == nil && position.ValidEpoch(e) {
+			out = append(out, EpochRange{Epoch: e, Last: n})
+		}
+	}
+	return out
+}
+
+// Promoted returns the metadata of a mirror promoted to be written: a new
+// epoch, and the mirror's epoch kept as a previous one up to last, its last
+// sequence (at most the 8 latest previous epochs are kept).
+func Promoted(md map[string]string, mirrorEpoch string, last uint64) map[string]string {
+	prev := append(PreviousEpochs(md), EpochRange{Epoch: mirrorEpoch, Last: last})
+	if len(prev) > maxPreviousEpochs {
+		prev = prev[len(prev)-maxPreviousEpochs:]
+	}
+	parts := make([]string, len(prev))
+	for i, r := range prev {
+		parts[i] = r.Epoch + ":" + strconv.FormatUint(r.Last, 10)
+	}
+	out := WithEpoch(md, NewStreamEpoch())
+	out[MetadataPreviousEpochs] = strings.Join(parts, ",")
 	return out
 }

@@ -64,3 +64,24 @@ func (l Layout) StreamConfig(lim Limits) jetstream.StreamConfig {
 		MaxConsumers: MaxConsumers,
 	}
 }
+
+// MirrorConfig is the configuration of a standby datacenter's copy of the
+// stream: a JetStream mirror of the stream of the same name in the
+// JetStream domain originDomain (reached over leaf nodes), which keeps the
+// origin's sequence numbers, with the same limits and the origin's epoch
+// metadata (originMetadata), so that an id resumes exactly in either. A
+// mirror has no subjects of its own: only its origin writes it, until it is
+// promoted (its mirror configuration removed).
+func (l Layout) MirrorConfig(lim Limits, originDomain string, originMetadata map[string]string) jetstream.StreamConfig {
+	cfg := l.StreamConfig(lim)
+	cfg.Description = "Wikimedia EventStreams: a mirror of the stream of JetStream domain " + originDomain
+	cfg.Subjects = nil
+	cfg.Mirror = &jetstream.StreamSource{Name: l.Stream, Domain: originDomain}
+	cfg.Metadata = map[string]string{}
+	for _, k := range []string{MetadataEpoch, MetadataPreviousEpochs} {
+		if v, ok := originMetadata[k]; ok {
+			cfg.Metadata[k] = v
+		}
+	}
+	return cfg
+}
