@@ -149,9 +149,9 @@ func kafkaSources(cfg Config, k kafkaSettings, cat *catalog.Catalog) ([]input.Op
 func newMirror(cfg Config, sources []input.Opener, cat *catalog.Catalog, nc *nats.Conn, log *slog.Logger,
 	reg prometheus.Registerer) (*mirror.Mirror, error) {
 	return mirror.New(mirror.Options{
-		Layout:  cfg.Layout(),
-		Catalog: cat,
-		Sources: sources,
+		Layout:          cfg.Layout(),
+		Catalog:         cat,
+		Sources:         sources,
 		Limits:          cfg.limits(),
 		Promote:         cfg.Promote,
 		MaxInFlight:     cfg.MaxInFlight,

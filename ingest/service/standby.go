@@ -129,5 +129,3 @@ func runStandby(ctx context.Context, cfg Config, deps Deps, log *slog.Logger) er
 	log.Info("ingest stopped")
 	return nil
 }
-
-
