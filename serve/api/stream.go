@@ -124,7 +124,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	for i, st := range streams {
 		names[i] = st.Name
 	}
-	st := &streamState{reader: reader, ip: ip, releaseIP: releaseIP, names: names, enc: enc}
+	st := &streamState{reader: reader, ip: clip(ip, 64), releaseIP: releaseIP, names: names, enc: enc} // ip: for the log
 	handedOver = true
 	s.streams.Add(1)
 	c.Context().HijackSetNoResponse(true)

@@ -3,6 +3,7 @@ package iplimit
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,13 +66,15 @@ func TestProcess(t *testing.T) {
 	}
 }
 
-// serves is a NATS server with the EventStreams stream and any number of
-// Cluster limiters, each on its own connection as separate serve
-// processes would be.
+// serves is a NATS server (or cluster) with the EventStreams stream and
+// any number of Cluster limiters, each on its own connection as separate
+// serve processes would be; the i-th connects to urls[i%len(urls)].
 type serves struct {
-	t   *testing.T
-	url string
-	js  jetstream.JetStream
+	t    *testing.T
+	url  string
+	urls []string
+	n    int
+	js   jetstream.JetStream
 }
 
 func newServes(t *testing.T) *serves {
@@ -89,7 +93,12 @@ type limiter struct {
 // waits until its bucket is in use.
 func (s *serves) start(limit int, ttl time.Duration) *limiter {
 	s.t.Helper()
-	nc, err := nats.Connect(s.url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	url := s.url
+	if len(s.urls) > 0 {
+		url = s.urls[s.n%len(s.urls)]
+	}
+	s.n++
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -328,4 +337,99 @@ func TestClusterFailsOpenToProcess(t *testing.T) {
 	if _, ok := other.try(t, ip); ok {
 		t.Error("admitted: the slot written back was not counted")
 	}
+}
+
+// TestClusterOnR3: on a 3-node NATS cluster with an R3 stream, the bucket
+// is R3 too, and serves connected to different nodes share the count; a
+// lost compare-and-set on a replicated stream (error 10164, not 10071)
+// is a taken slot, not a KV failure.
+func TestClusterOnR3(t *testing.T) {
+	urls := startCluster(t, 3)
+	nc, err := nats.Connect(urls[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	inproctest.WaitFor(t, 20*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.CreateStream(ctx, layout.Default().StreamConfig(layout.Limits{DuplicateWindow: time.Minute, Replicas: 3}))
+		return err == nil
+	})
+	s := &serves{t: t, urls: urls, js: js}
+	const limit, perServe = 2, 10
+	ls := []*limiter{s.start(limit, time.Minute), s.start(limit, time.Minute), s.start(limit, time.Minute)}
+	kv, err := js.KeyValue(context.Background(), BucketName(layout.Default().Stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas != 3 {
+		t.Errorf("bucket replicas %d, want the stream's 3", st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas)
+	}
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, l := range ls {
+		for range perServe {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if _, ok := l.Acquire(context.Background(), "2001:db8::9"); ok {
+					admitted.Add(1)
+				}
+			}()
+		}
+	}
+	close(start)
+	wg.Wait()
+	if admitted.Load() != limit {
+		t.Errorf("%d streams admitted across three serves on three nodes, limit %d", admitted.Load(), limit)
+	}
+	for i, l := range ls {
+		if e := metric(l.reg, "client_ip_limit_kv_errors_total") + metric(l.reg, "client_ip_limit_fail_open_total"); e != 0 {
+			t.Errorf("serve %d: %v KV errors or fail-open admissions", i, e)
+		}
+	}
+}
+
+// startCluster starts n nats-servers with JetStream clustered over
+// loopback routes and returns their client URLs.
+func startCluster(t *testing.T, n int) []string {
+	t.Helper()
+	routes := make([]string, n)
+	ports := make([]int, n)
+	for i := range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
+	}
+	urls := make([]string, n)
+	for i := range n {
+		ns, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: server.RANDOM_PORT,
+			JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
+			Cluster: server.ClusterOpts{Name: "es", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Start()
+		t.Cleanup(ns.Shutdown)
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("nats-server not ready")
+		}
+		urls[i] = ns.ClientURL()
+	}
+	return urls
 }
