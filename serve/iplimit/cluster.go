@@ -64,6 +64,17 @@ const opTimeout = time.Second
 // refreshWorkers is how many slots a serve rewrites at once.
 const refreshWorkers = 8
 
+// A request that found its IP at the limit costs the bucket two round
+// trips per slot; for fullFor after, the IP's requests to this serve are
+// refused without asking (sooner if this serve frees one of its slots),
+// so that a client hammering at its limit costs the bucket at most
+// 2 × Limit operations per fullFor and serve. At most fullMax IPs are
+// remembered.
+const (
+	fullFor = time.Second
+	fullMax = 4096
+)
+
 // BucketName is the KV bucket of the serves of stream.
 func BucketName(stream string) string {
 	b := []byte(stream)
@@ -104,7 +115,10 @@ type Cluster struct {
 
 	mu     sync.Mutex
 	leases map[*lease]struct{}
-	held   map[string]bool // slot keys held, not asked for again by this process
+	held   map[string]bool   // slot keys held, not asked for again by this process
+	full   map[key]time.Time // IPs found at the limit, refused without asking until then
+	// fullFor is the constant fullFor; tests that count KV answers set 0.
+	fullFor time.Duration
 }
 
 type bucket struct{ kv jetstream.KeyValue }
@@ -112,6 +126,7 @@ type bucket struct{ kv jetstream.KeyValue }
 // lease is a slot held by one stream of this process.
 type lease struct {
 	mu   sync.Mutex
+	ip   key
 	name string // the slot's key
 	rev  uint64 // its revision as last written; 0: lost to another serve
 	done bool
@@ -170,7 +185,8 @@ func NewCluster(js jetstream.JetStream, opts ClusterOptions) (*Cluster, error) {
 		m.kvErrors.WithLabelValues(op)
 	}
 	return &Cluster{js: js, opts: opts, log: opts.Logger, m: m, owner: ownerID(), local: NewProcess(opts.Limit),
-		lost: make(chan struct{}, 1), leases: map[*lease]struct{}{}, held: map[string]bool{}}, nil
+		lost: make(chan struct{}, 1), leases: map[*lease]struct{}{}, held: map[string]bool{},
+		full: map[key]time.Time{}, fullFor: fullFor}, nil
 }
 
 // ownerID names this process in the values of its slots: host and a
@@ -272,6 +288,10 @@ func (c *Cluster) Acquire(ctx context.Context, ip string) (release func(), ok bo
 		return nil, false
 	}
 	giveLocal := func() { c.local.give(k) }
+	if c.knownFull(k) {
+		giveLocal()
+		return nil, false
+	}
 	b := c.bucket()
 	if b == nil {
 		c.m.failOpen.Inc()
@@ -288,7 +308,7 @@ func (c *Cluster) Acquire(ctx context.Context, ip string) (release func(), ok bo
 		cancel()
 		switch classify(err) {
 		case written:
-			l := c.add(name, rev)
+			l := c.add(k, name, rev)
 			return sync.OnceFunc(func() { c.release(l); giveLocal() }), true
 		case taken:
 			continue
@@ -300,7 +320,36 @@ func (c *Cluster) Acquire(ctx context.Context, ip string) (release func(), ok bo
 		return sync.OnceFunc(giveLocal), true
 	}
 	giveLocal()
+	c.markFull(k)
 	return nil, false
+}
+
+func (c *Cluster) knownFull(k key) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	until, ok := c.full[k]
+	if ok && time.Now().After(until) {
+		delete(c.full, k)
+		return false
+	}
+	return ok
+}
+
+func (c *Cluster) markFull(k key) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.full) >= fullMax {
+		for f, until := range c.full {
+			if now.After(until) {
+				delete(c.full, f)
+			}
+		}
+		if len(c.full) >= fullMax {
+			return
+		}
+	}
+	c.full[k] = now.Add(c.fullFor)
 }
 
 func (c *Cluster) holds(name string) bool {
@@ -309,8 +358,8 @@ func (c *Cluster) holds(name string) bool {
 	return c.held[name]
 }
 
-func (c *Cluster) add(name string, rev uint64) *lease {
-	l := &lease{name: name, rev: rev}
+func (c *Cluster) add(k key, name string, rev uint64) *lease {
+	l := &lease{ip: k, name: name, rev: rev}
 	c.mu.Lock()
 	c.leases[l] = struct{}{}
 	c.held[name] = true
@@ -326,6 +375,11 @@ func (c *Cluster) release(l *lease) {
 	delete(c.leases, l)
 	delete(c.held, l.name)
 	c.mu.Unlock()
+	defer func() { // after the delete: this serve knows a slot is free
+		c.mu.Lock()
+		delete(c.full, l.ip)
+		c.mu.Unlock()
+	}()
 	l.mu.Lock() // after a refresh in flight, whose revision it deletes
 	defer l.mu.Unlock()
 	l.done = true

@@ -132,6 +132,7 @@ func (l *limiter) try(t *testing.T, ip string) (func(), bool) {
 func TestClusterLimitAcrossServes(t *testing.T) {
 	s := newServes(t)
 	a, b := s.start(2, time.Minute), s.start(2, time.Minute)
+	a.fullFor, b.fullFor = 0, 0 // every answer from the bucket
 	const ip = "2001:db8::7"
 	ra, ok := a.try(t, ip)
 	if !ok {
@@ -166,12 +167,41 @@ func TestClusterLimitAcrossServes(t *testing.T) {
 	}
 }
 
+// TestClusterRemembersFull: a serve that found an IP at its limit
+// refuses it again without asking the bucket for a while, unless it
+// freed one of the IP's slots itself.
+func TestClusterRemembersFull(t *testing.T) {
+	s := newServes(t)
+	a, b, c := s.start(2, time.Minute), s.start(2, time.Minute), s.start(2, time.Minute)
+	b.fullFor = time.Hour
+	const ip = "192.0.2.77"
+	ra, _ := a.try(t, ip)
+	rb, _ := b.try(t, ip)
+	if _, ok := b.try(t, ip); ok {
+		t.Fatal("admitted past the limit")
+	}
+	ra() // freed on A: B does not know
+	if _, ok := b.try(t, ip); ok {
+		t.Error("B asked the bucket again at once")
+	}
+	if _, ok := c.try(t, ip); !ok {
+		t.Fatal("the slot A freed is not free on C")
+	}
+	rb() // freed on B: B knows
+	if _, ok := b.try(t, ip); !ok {
+		t.Error("B still refuses after freeing a slot itself")
+	}
+}
+
 // TestClusterConcurrent: many concurrent requests of one IP across three
 // serves never hold more than the limit, and no slot is lost.
 func TestClusterConcurrent(t *testing.T) {
 	s := newServes(t)
 	const limit, perServe = 3, 20
 	ls := []*limiter{s.start(limit, time.Minute), s.start(limit, time.Minute), s.start(limit, time.Minute)}
+	for _, l := range ls {
+		l.fullFor = 0 // every answer from the bucket
+	}
 	var holding, most, admitted atomic.Int64
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -229,6 +259,7 @@ func TestClusterSlotsExpire(t *testing.T) {
 	s := newServes(t)
 	const ttl = 1500 * time.Millisecond
 	alive, dead, other := s.start(2, ttl), s.start(2, ttl), s.start(2, ttl)
+	other.fullFor = 0 // every answer from the bucket
 	for range 2 {
 		if _, ok := alive.try(t, "192.0.2.1"); !ok {
 			t.Fatal("refused")
@@ -360,6 +391,9 @@ func TestClusterOnR3(t *testing.T) {
 	s := &serves{t: t, urls: urls, js: js}
 	const limit, perServe = 2, 10
 	ls := []*limiter{s.start(limit, time.Minute), s.start(limit, time.Minute), s.start(limit, time.Minute)}
+	for _, l := range ls {
+		l.fullFor = 0 // every answer from the bucket
+	}
 	kv, err := js.KeyValue(context.Background(), BucketName(layout.Default().Stream))
 	if err != nil {
 		t.Fatal(err)
