@@ -174,7 +174,7 @@ func NewCluster(js jetstream.JetStream, opts ClusterOptions) (*Cluster, error) {
 		lost: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "client_ip_limit_slots_lost_total",
 			Help: "Slots that expired before this process rewrote them and were taken by another serve."}),
 		ready: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "client_ip_limit_bucket_ready",
-			Help: "1 while the KV bucket is in use, 0 while streams are counted per process only."}),
+			Help: "1 once the KV bucket is made or found, 0 before or after it was lost (outages show in client_ip_limit_kv_errors_total)."}),
 	}
 	for _, c := range []prometheus.Collector{m.kvErrors, m.failOpen, m.slots, m.lost, m.ready} {
 		if err := opts.Registerer.Register(c); err != nil {
@@ -200,9 +200,6 @@ func ownerID() []byte {
 	_, _ = rand.Read(r[:])
 	return []byte(host + "/" + hex.EncodeToString(r[:]))
 }
-
-// TTL is how long the slots of a serve that died stay taken, at most.
-func (c *Cluster) TTL() time.Duration { return c.opts.TTL }
 
 // Run makes the bucket (again whenever it is lost) and rewrites this
 // process's slots every TTL/3, until ctx ends. Streams that end after
