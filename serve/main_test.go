@@ -32,6 +32,8 @@ func TestConfigurationErrors(t *testing.T) {
 		{"SERVE_MAX_CONNECTION_DURATION", "-1m", "SERVE_MAX_CONNECTION_DURATION: must not be negative"},
 		{"SERVE_CLIENT_IP_CONNECTION_LIMIT", "-2", "SERVE_CLIENT_IP_CONNECTION_LIMIT: must not be negative"},
 		{"SERVE_TRUST_CLIENT_IP_HEADER", "maybe", `SERVE_TRUST_CLIENT_IP_HEADER: invalid value "maybe"`},
+		{"SERVE_CLIENT_IP_LIMIT_SCOPE", "region", "SERVE_CLIENT_IP_LIMIT_SCOPE: must be process or cluster"},
+		{"SERVE_CLIENT_IP_LIMIT_TTL", "100ms", "SERVE_CLIENT_IP_LIMIT_TTL: must be between 1s and 10m"},
 		{"SERVE_RING_SIZE", "3", "SERVE_RING_SIZE: must be between 16"},
 		{"ES_ALLOWED_STREAMS", "recentchange,nope", "ES_ALLOWED_STREAMS: unknown streams: nope"},
 		{"SERVE_ADDR", "127.0.0.1:99999", "SERVE_ADDR: listen tcp: address 99999: invalid port"},
@@ -168,4 +170,96 @@ func startServe(t *testing.T, natsURL string, env ...string) (addr string, cmd *
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestClusterIPLimit: with SERVE_CLIENT_IP_LIMIT_SCOPE=cluster, the
+// per-IP limit holds across two serve processes on the same NATS; a
+// stream that ends frees its slot for the other serve; and the slots of a
+// serve killed with SIGKILL are free again within the TTL.
+func TestClusterIPLimit(t *testing.T) {
+	const ttl = 2 * time.Second
+	ns, _ := inproctest.NATS(t, true)
+	env := []string{"SERVE_CLIENT_IP_CONNECTION_LIMIT=2", "SERVE_TRUST_CLIENT_IP_HEADER=true",
+		"SERVE_CLIENT_IP_LIMIT_SCOPE=cluster", "SERVE_CLIENT_IP_LIMIT_TTL=" + ttl.String(), "SERVE_HEARTBEAT=100ms"}
+	addrA, cmdA, _ := startServe(t, ns.ClientURL(), env...)
+	addrB, _, _ := startServe(t, ns.ClientURL(), env...)
+	for _, addr := range []string{addrA, addrB} {
+		inproctest.WaitFor(t, 10*time.Second, func() bool {
+			return strings.Contains(scrape(t, addr), "\neventstreams_client_ip_limit_bucket_ready 1\n")
+		})
+	}
+	const ip = "2001:db8::42"
+	streamOf := func(addr string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/v2/stream/recentchange", nil)
+		req.Header.Set("X-Client-IP", ip)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	// openOn waits until a stream of ip is admitted on addr.
+	openOn := func(addr string, within time.Duration) *http.Response {
+		t.Helper()
+		var resp *http.Response
+		inproctest.WaitFor(t, within, func() bool {
+			if resp = streamOf(addr); resp.StatusCode != http.StatusOK {
+				resp.Body.Close()
+				return false
+			}
+			return true
+		})
+		return resp
+	}
+
+	a1, a2 := streamOf(addrA), streamOf(addrA)
+	if a1.StatusCode != http.StatusOK || a2.StatusCode != http.StatusOK {
+		t.Fatalf("two streams on A: %d %d", a1.StatusCode, a2.StatusCode)
+	}
+	resp := streamOf(addrB)
+	raw, _ := io.ReadAll(resp.Body)
+	want := `{"status":429,"type":"too_many_requests","title":"Too Many Concurrent Connections From Your Client IP","detail":"Your HTTP client is likely opening too many concurrent connections.","method":"GET","uri":"/v2/stream/recentchange"}`
+	if resp.StatusCode != http.StatusTooManyRequests || string(raw) != want {
+		t.Fatalf("a third stream on B: %d %s", resp.StatusCode, raw)
+	}
+	if !strings.Contains(scrape(t, addrB), "\neventstreams_client_ip_rejections_total 1\n") {
+		t.Error("the 429 is not counted in eventstreams_client_ip_rejections_total")
+	}
+
+	// A stream that ends gives its slot back: B gets it.
+	a1.Body.Close()
+	openOn(addrB, 10*time.Second)
+	if r := streamOf(addrB); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a third stream after the move: %d", r.StatusCode)
+	}
+
+	// A dies without releasing its slot: B gets it back within the TTL.
+	if err := cmdA.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmdA.Wait()
+	killed := time.Now()
+	openOn(addrB, ttl+10*time.Second)
+	took := time.Since(killed)
+	t.Logf("the killed serve's slot was free after %v (SERVE_CLIENT_IP_LIMIT_TTL %v)", took.Round(time.Millisecond), ttl)
+	if took > ttl+2*time.Second {
+		t.Errorf("free after %v, TTL %v", took, ttl)
+	}
+	if r := streamOf(addrB); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a third stream on B after the kill: %d", r.StatusCode)
+	}
+}
+
+// scrape returns the /metrics text of the serve at addr.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return string(raw)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/iplimit"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
@@ -44,8 +45,14 @@ type Options struct {
 	MaxDuration time.Duration
 	// Retry is the reconnection delay suggested to clients.
 	Retry time.Duration
-	// ClientIPLimit bounds concurrent streams per client IP (0: none).
+	// ClientIPLimit bounds concurrent streams per client IP (0: none),
+	// counted in this process unless IPLimiter is set.
 	ClientIPLimit int
+	// IPLimiter counts the streams of each client IP (package iplimit:
+	// Process, or Cluster across serve processes); nil with ClientIPLimit
+	// > 0: an iplimit.Process of that limit. With one, a request with no
+	// client IP gets 400.
+	IPLimiter IPLimiter
 	// TrustClientIPHeader takes the client IP from X-Client-IP.
 	TrustClientIPHeader bool
 	// WriteTimeout drops a client that does not take a write within it.
@@ -78,9 +85,6 @@ type Server struct {
 	streams  sync.WaitGroup // running stream loops
 	open     atomic.Int64   // streams open (or being opened)
 
-	ipMu    sync.Mutex
-	ipCount map[string]int
-
 	spec []byte // the OpenAPI document, built once
 }
 
@@ -105,7 +109,10 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 		return nil, err
 	}
 	srv := &Server{opts: opts, hub: h, log: log, metrics: m, reg: reg,
-		stopping: make(chan struct{}), ipCount: map[string]int{}}
+		stopping: make(chan struct{})}
+	if opts.IPLimiter == nil && opts.ClientIPLimit > 0 {
+		srv.opts.IPLimiter = iplimit.NewProcess(opts.ClientIPLimit)
+	}
 	if srv.spec, err = srv.buildSpec(); err != nil {
 		return nil, fmt.Errorf("api: spec: %w", err)
 	}
@@ -256,29 +263,12 @@ func (s *Server) clientIP(c *fiber.Ctx) string {
 	return c.IP()
 }
 
-// acquireIP counts a stream of ip, unless ip is at its limit.
-func (s *Server) acquireIP(ip string) bool {
-	if s.opts.ClientIPLimit == 0 {
-		return true
-	}
-	s.ipMu.Lock()
-	defer s.ipMu.Unlock()
-	if s.ipCount[ip] >= s.opts.ClientIPLimit {
-		return false
-	}
-	s.ipCount[ip]++
-	return true
-}
-
-func (s *Server) releaseIP(ip string) {
-	if s.opts.ClientIPLimit == 0 {
-		return
-	}
-	s.ipMu.Lock()
-	defer s.ipMu.Unlock()
-	if s.ipCount[ip]--; s.ipCount[ip] <= 0 {
-		delete(s.ipCount, ip)
-	}
+// IPLimiter counts the concurrent streams of each client IP.
+type IPLimiter interface {
+	// Acquire takes a slot for one stream of ip; ok is false when ip has
+	// none free. release gives it back and may be called more than once.
+	// It never fails otherwise: a limiter that cannot count admits.
+	Acquire(ctx context.Context, ip string) (release func(), ok bool)
 }
 
 func clip(s string, n int) string {

@@ -17,10 +17,11 @@ import (
 
 // streamState is what the stream loop needs from the request.
 type streamState struct {
-	reader *hub.Reader
-	ip     string
-	names  []string
-	enc    wire.Encoder
+	reader    *hub.Reader
+	ip        string
+	releaseIP func() // gives the client IP's slot back
+	names     []string
+	enc       wire.Encoder
 }
 
 // run is the stream loop of one client, on its hijacked connection. It
@@ -30,7 +31,7 @@ type streamState struct {
 func (s *Server) run(conn net.Conn, st *streamState) {
 	defer s.streams.Done()
 	defer s.open.Add(-1)
-	defer s.releaseIP(st.ip)
+	defer st.releaseIP()
 	defer st.reader.Close()
 	for _, n := range st.names {
 		s.metrics.connected.WithLabelValues(n).Inc()

@@ -9,12 +9,13 @@ import (
 // metrics are serve's Prometheus series (README "How serve works"). Stream labels are
 // canonical names of allowed streams; disconnect reasons are a fixed set.
 type metrics struct {
-	connected   *prometheus.GaugeVec   // stream
-	connections *prometheus.CounterVec // streams (sorted, comma-joined)
-	events      prometheus.Counter
-	bytes       prometheus.Counter
-	disconnects *prometheus.CounterVec // reason
-	openSeconds prometheus.Histogram   // time to open a reader (catch-up consumer creation included)
+	connected    *prometheus.GaugeVec   // stream
+	connections  *prometheus.CounterVec // streams (sorted, comma-joined)
+	events       prometheus.Counter
+	bytes        prometheus.Counter
+	disconnects  *prometheus.CounterVec // reason
+	openSeconds  prometheus.Histogram   // time to open a reader (catch-up consumer creation included)
+	ipRejections prometheus.Counter     // 429s of the per-IP limit
 }
 
 // Disconnect reasons.
@@ -41,6 +42,8 @@ func newMetrics(reg prometheus.Registerer, h *hub.Hub) (*metrics, error) {
 			Help: "Streams ended, by reason."}, []string{"reason"}),
 		openSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "reader_open_seconds",
 			Help: "Time to open a client's reader, including its catch-up consumer.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		ipRejections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "client_ip_rejections_total",
+			Help: "Stream requests refused with 429, their client IP holding as many streams as SERVE_CLIENT_IP_CONNECTION_LIMIT allows."}),
 	}
 	// The stream as the feed last read it (every 5 s).
 	lastSeq := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "stream_last_seq",
@@ -55,7 +58,7 @@ func newMetrics(reg prometheus.Registerer, h *hub.Hub) (*metrics, error) {
 			}
 			return 0
 		})
-	for _, c := range []prometheus.Collector{m.connected, m.connections, m.events, m.bytes, m.disconnects, m.openSeconds,
+	for _, c := range []prometheus.Collector{m.connected, m.connections, m.events, m.bytes, m.disconnects, m.openSeconds, m.ipRejections,
 		lastSeq, feedSeq, mirrorLag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

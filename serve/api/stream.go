@@ -49,18 +49,22 @@ func (s *Server) stream(c *fiber.Ctx) error {
 		}
 	}()
 	ip := s.clientIP(c)
-	if s.opts.ClientIPLimit > 0 {
+	releaseIP := func() {}
+	if s.opts.IPLimiter != nil {
 		if ip == "" {
 			return s.fail(c, fiber.StatusBadRequest, "bad_request", "Missing Required X-Client-IP Header", "X-Client-IP is a required request header")
 		}
-		if !s.acquireIP(ip) {
+		release, ok := s.opts.IPLimiter.Acquire(c.UserContext(), ip)
+		if !ok {
+			s.metrics.ipRejections.Inc()
 			return s.fail(c, fiber.StatusTooManyRequests, "too_many_requests", "Too Many Concurrent Connections From Your Client IP",
 				"Your HTTP client is likely opening too many concurrent connections.")
 		}
+		releaseIP = release
 	}
 	defer func() {
 		if !handedOver {
-			s.releaseIP(ip)
+			releaseIP()
 		}
 	}()
 
@@ -120,7 +124,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	for i, st := range streams {
 		names[i] = st.Name
 	}
-	st := &streamState{reader: reader, ip: ip, names: names, enc: enc}
+	st := &streamState{reader: reader, ip: clip(ip, 64), releaseIP: releaseIP, names: names, enc: enc} // ip: for the log
 	handedOver = true
 	s.streams.Add(1)
 	c.Context().HijackSetNoResponse(true)

@@ -1,9 +1,11 @@
 package service
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/iplimit"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
 )
 
@@ -19,6 +21,8 @@ type Config struct {
 	Retry               time.Duration `envconfig:"SERVE_RETRY" default:"2s"`
 	ClientIPLimit       int           `envconfig:"SERVE_CLIENT_IP_CONNECTION_LIMIT" default:"0"`
 	TrustClientIPHeader bool          `envconfig:"SERVE_TRUST_CLIENT_IP_HEADER" default:"false"`
+	ClientIPLimitScope  string        `envconfig:"SERVE_CLIENT_IP_LIMIT_SCOPE" default:"process"`
+	ClientIPLimitTTL    time.Duration `envconfig:"SERVE_CLIENT_IP_LIMIT_TTL" default:"30s"`
 	MaxClients          int           `envconfig:"SERVE_MAX_CLIENTS" default:"50000"`
 	RingSize            int           `envconfig:"SERVE_RING_SIZE" default:"65536"`
 	MaxCatchUps         int           `envconfig:"SERVE_MAX_CATCHUPS" default:"256"`
@@ -26,6 +30,12 @@ type Config struct {
 	ShutdownTimeout     time.Duration `envconfig:"SERVE_SHUTDOWN_TIMEOUT" default:"10s"`
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info"`
 }
+
+// The scopes of the per-IP limit (SERVE_CLIENT_IP_LIMIT_SCOPE).
+const (
+	ScopeProcess = "process" // each serve counts its own streams
+	ScopeCluster = "cluster" // counted across the serves of the stream, in a NATS KV bucket
+)
 
 // LoadConfig reads the environment and validates it. An error names the
 // variable (*settings.VarError).
@@ -45,6 +55,11 @@ func (c *Config) Validate() error {
 		{Var: "SERVE_MAX_CONNECTION_DURATION", Bad: c.MaxDuration < 0, Msg: "must not be negative (0: no limit)"},
 		{Var: "SERVE_RETRY", Bad: c.Retry < 100*time.Millisecond || c.Retry > time.Hour, Msg: "must be between 100ms and 1h"},
 		{Var: "SERVE_CLIENT_IP_CONNECTION_LIMIT", Bad: c.ClientIPLimit < 0, Msg: "must not be negative (0: no limit)"},
+		{Var: "SERVE_CLIENT_IP_LIMIT_SCOPE", Bad: c.ClientIPLimitScope != ScopeProcess && c.ClientIPLimitScope != ScopeCluster,
+			Msg: "must be " + ScopeProcess + " or " + ScopeCluster},
+		{Var: "SERVE_CLIENT_IP_CONNECTION_LIMIT", Bad: c.ClientIPLimitScope == ScopeCluster && c.ClientIPLimit > iplimit.MaxClusterLimit,
+			Msg: fmt.Sprintf("must be at most %d with SERVE_CLIENT_IP_LIMIT_SCOPE=cluster", iplimit.MaxClusterLimit)},
+		{Var: "SERVE_CLIENT_IP_LIMIT_TTL", Bad: c.ClientIPLimitTTL < time.Second || c.ClientIPLimitTTL > 10*time.Minute, Msg: "must be between 1s and 10m"},
 		{Var: "SERVE_MAX_CLIENTS", Bad: c.MaxClients < 1, Msg: "must be at least 1"},
 		{Var: "SERVE_RING_SIZE", Bad: c.RingSize < 16 || c.RingSize > 1<<24, Msg: "must be between 16 and 16777216"},
 		{Var: "SERVE_MAX_CATCHUPS", Bad: c.MaxCatchUps < 1 || c.MaxCatchUps > 10000, Msg: "must be between 1 and 10000"},
@@ -69,6 +84,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("SERVE_RETRY", c.Retry),
 		slog.Int("SERVE_CLIENT_IP_CONNECTION_LIMIT", c.ClientIPLimit),
 		slog.Bool("SERVE_TRUST_CLIENT_IP_HEADER", c.TrustClientIPHeader),
+		slog.String("SERVE_CLIENT_IP_LIMIT_SCOPE", c.ClientIPLimitScope),
+		slog.Duration("SERVE_CLIENT_IP_LIMIT_TTL", c.ClientIPLimitTTL),
 		slog.Int("SERVE_MAX_CLIENTS", c.MaxClients),
 		slog.Int("SERVE_RING_SIZE", c.RingSize),
 		slog.Int("SERVE_MAX_CATCHUPS", c.MaxCatchUps),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/api"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/iplimit"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
 )
 
@@ -88,11 +89,26 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	srv, err := api.New(api.Options{
+	opts := api.Options{
 		Layout: cfg.Layout(), Catalog: cat, Heartbeat: cfg.Heartbeat, MaxDuration: cfg.MaxDuration,
 		Retry: cfg.Retry, ClientIPLimit: cfg.ClientIPLimit, TrustClientIPHeader: cfg.TrustClientIPHeader,
 		WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients, Version: deps.Version,
-	}, h, log, reg)
+	}
+	if cfg.ClientIPLimit > 0 && cfg.ClientIPLimitScope == ScopeCluster {
+		lim, err := iplimit.NewCluster(js, iplimit.ClusterOptions{Limit: cfg.ClientIPLimit, Stream: cfg.Stream,
+			TTL: cfg.ClientIPLimitTTL, Logger: log, Registerer: reg})
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		// Stopped at return, after Stop below ended the streams, which
+		// deleted their slots; NATS is drained after it.
+		limCtx, stopLim := context.WithCancel(context.Background())
+		limDone := make(chan struct{})
+		go func() { defer close(limDone); _ = lim.Run(limCtx) }()
+		defer func() { stopLim(); <-limDone }()
+		opts.IPLimiter = lim
+	}
+	srv, err := api.New(opts, h, log, reg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
