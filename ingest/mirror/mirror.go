@@ -203,6 +203,13 @@ func (m *Mirror) promote(ctx context.Context, js jetstream.JetStream) error {
 	from := p.LastEventTime.Add(-standby.ResumeMargin)
 	m.log.Warn("promoted the standby's mirror to the stream ingest writes",
 		slog.Uint64("last_seq", p.LastSeq), slog.Time("last_event_time", p.LastEventTime), slog.Time("sources_from", from))
+	// Every serve takes the new epoch before the first event of it is
+	// written (see layout.EpochCheckInterval).
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(2 * layout.EpochCheckInterval):
+	}
 	for _, o := range m.opts.Sources {
 		r, ok := o.(input.Rewinder)
 		if !ok || p.LastEventTime.IsZero() {

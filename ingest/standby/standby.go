@@ -100,7 +100,8 @@ const ResumeMargin = 2 * time.Minute
 // beyond it resumes by time (nothing lost, a few events again).
 //
 // Promote is for when the primary is lost: with both writing, the two
-// streams would diverge.
+// streams would diverge. Ingest writes the promoted stream only after
+// twice layout.EpochCheckInterval, when every serve reads the new epoch.
 func Promote(ctx context.Context, js jetstream.JetStream, l layout.Layout, lim layout.Limits) (Promotion, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -123,7 +123,7 @@ func (s *Server) loop(w *chunked.Conn, st *streamState) string {
 		}
 		return max(d, 0)
 	}
-	timer := time.NewTimer(s.opts.Heartbeat)
+	timer := time.NewTimer(due(began))
 	defer timer.Stop()
 	buf := make([]*hub.Event, 0, pollBatch)
 	ctx := context.Background()

@@ -389,3 +389,23 @@ func TestWaitReady(t *testing.T) {
 		t.Error("WaitReady is true after its context ended")
 	}
 }
+
+// TestSinceSkipsOlderEventsOfTheRingWithoutWaiting: a client resuming by
+// time, whose first matching event lies far into the ring, gets it without
+// a new event arriving (each poll used to skip one batch of older events,
+// then wait for the next event stored).
+func TestSinceSkipsOlderEventsOfTheRingWithoutWaiting(t *testing.T) {
+	w := newWorld(t, 4096)
+	w.publish(1000)
+	inproctest.WaitFor(t, 10*time.Second, func() bool { return w.hub.snapshot().last >= 1000 })
+	f := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
+	r, err := w.hub.Open(context.Background(), f, Position{Since: 1e12 + 900, HasSince: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := readN(t, r, 100)
+	if got[0].Time != 1e12+900 || got[99].Time != 1e12+999 {
+		t.Fatalf("events from %d to %d, want 1e12+900 to 1e12+999", got[0].Time, got[99].Time)
+	}
+}

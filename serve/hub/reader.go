@@ -128,13 +128,21 @@ func (r *Reader) Poll(ctx context.Context, out []*Event, limit int) ([]*Event, e
 	if r.catchUp != nil {
 		return r.pollCatchUp(ctx, out, limit)
 	}
-	var err error
 	n := len(out)
-	out, r.cursor, r.wait, err = r.h.readRing(r.gen, r.cursor, &r.filter, out, limit)
-	if r.bySince {
+	for {
+		var err error
+		out, r.cursor, r.wait, err = r.h.readRing(r.gen, r.cursor, &r.filter, out, limit)
+		if !r.bySince {
+			return out, err
+		}
+		full := len(out) >= limit
 		out = r.skipOlder(out, n)
+		// A batch of events all older than since says nothing of what
+		// follows it in the ring: read on rather than wait for a new event.
+		if err != nil || len(out) > n || !full {
+			return out, err
+		}
 	}
-	return out, err
 }
 
 // skipOlder drops, from out[n:], the events older than r.since that come

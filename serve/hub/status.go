@@ -13,7 +13,7 @@ import (
 // statusInterval is how often the feed reads the stream's state: for
 // /readyz and the metrics, and to notice a new epoch (a standby's mirror
 // promoted), which restarts the feed so that new ids carry it.
-const statusInterval = 5 * time.Second
+const statusInterval = layout.EpochCheckInterval
 
 // errEpochChanged ends a feed whose stream took a new epoch.
 var errEpochChanged = errors.New("the stream's epoch changed (a mirror promoted)")

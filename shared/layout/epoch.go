@@ -17,6 +17,12 @@ import (
 // it, so that an id resumes exactly wherever the stream is read.
 const MetadataEpoch = "es_epoch"
 
+// EpochCheckInterval is how often serve re-reads the stream's epoch. A
+// promoted mirror is written only after twice this time, so that every
+// serve has taken the new epoch before the first event of it: an id of the
+// old epoch then never names an event stored after the promotion.
+const EpochCheckInterval = 5 * time.Second
+
 // NewStreamEpoch is the epoch of a stream created now.
 func NewStreamEpoch() string { return position.NewEpoch(time.Now()) }
 
