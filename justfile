@@ -34,7 +34,7 @@ lint:
 fmt:
     gofmt -w $(git ls-files '*.go')
 
-# Start the compose stack (Kafka ×2, MirrorMaker, NATS, producer, ingest, serve ×2, nginx on :8092)
+# Start the compose stack (Kafka ×2, MirrorMaker, NATS ×3, producer, ingest, serve ×2, nginx on :8092)
 up:
     docker compose up --build -d
 
