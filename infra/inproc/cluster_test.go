@@ -52,7 +52,7 @@ func TestClusterAndMirror(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Fatal(err)
 			}
-					time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	if err := a.Restart(leader); err != nil {
