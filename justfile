@@ -8,9 +8,12 @@ dev *ARGS:
 test:
     go vet ./... && go test ./...
 
-# Benchmark ingest (kfake → JetStream) and serve (1,000, 5,000 and 15,000 SSE clients, then a reconnect storm)
+# Benchmark ingest (kfake → JetStream; on a 3-node cluster, sync policies compared), NATS's cost of serve's live feeds, and serve (1,000, 5,000 and 15,000 SSE clients, then a reconnect storm)
 bench:
-    go test ./ingest/mirror -run '^$' -bench Ingest -benchtime 3x
+    go test ./ingest/mirror -run '^$' -bench 'Ingest$' -benchtime 3x
+    go test ./ingest/mirror -run '^$' -bench IngestCluster -benchtime 3x
+    go run ./infra/feedbench -feeds 0,20,0,50,0,20,0 -rate 500 -duration 20s
+    go run ./infra/feedbench -feeds 1,10,20 -preload 16384
     go run ./infra/servebench -clients 1000 -rate 10 -duration 20s
     go run ./infra/servebench -clients 5000 -rate 10 -duration 20s
     go run ./infra/servebench -clients 15000 -rate 10 -duration 20s
@@ -34,7 +37,7 @@ lint:
 fmt:
     gofmt -w $(git ls-files '*.go')
 
-# Start the compose stack (Kafka ×2, MirrorMaker, NATS, producer, ingest, serve ×2, nginx on :8092)
+# Start the compose stack (Kafka ×2, MirrorMaker, NATS ×3, producer, ingest, serve ×2, nginx on :8092)
 up:
     docker compose up --build -d
 

@@ -3,7 +3,6 @@ package composecheck
 import (
 	"context"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -157,29 +156,6 @@ func TestComposeMatchesTheCode(t *testing.T) {
 			if !slices.Contains(svc("mirrormaker").GetDependencies(), "kafka-"+dc) {
 				t.Errorf("mirrormaker does not depend on kafka-%s", dc)
 			}
-		}
-	})
-
-	t.Run("NATS", func(t *testing.T) {
-		conf, err := os.ReadFile(filepath.Join(root, "infra", "nats", "nats.conf"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, name := range []string{"ingest", "serve-1", "serve-2"} {
-			u, err := url.Parse(env(svc(name), "NATS_URL"))
-			if err != nil || u.Hostname() != "nats" {
-				t.Errorf("%s: NATS_URL %q does not name the nats service", name, env(svc(name), "NATS_URL"))
-				continue
-			}
-			if !strings.Contains(string(conf), "port: "+u.Port()+"\n") {
-				t.Errorf("%s: NATS_URL port %s is not nats.conf's", name, u.Port())
-			}
-			if !slices.Contains(svc(name).GetDependencies(), "nats") {
-				t.Errorf("%s does not depend on nats", name)
-			}
-		}
-		if !strings.Contains(string(conf), "jetstream") {
-			t.Error("nats.conf does not enable JetStream")
 		}
 	})
 

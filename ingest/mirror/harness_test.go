@@ -40,7 +40,8 @@ var dcs = []string{"eqiad", "codfw"}
 // streams under test, as MirrorMaker leaves them.
 type harness struct {
 	t       testing.TB
-	ns      *server.Server
+	ns      *server.Server // nil when the harness runs on a cluster
+	natsURL string
 	js      jetstream.JetStream
 	kafka   map[string]*kfake.Cluster
 	produce map[string]*kgo.Client
@@ -54,13 +55,22 @@ type harness struct {
 func newHarness(t testing.TB, partitions int32, streams ...string) *harness {
 	t.Helper()
 	ns, js := inproctest.NATS(t, false) // ingest creates the stream
+	h := newHarnessOn(t, js, ns.ClientURL(), partitions, streams...)
+	h.ns = ns
+	return h
+}
+
+// newHarnessOn is newHarness on NATS servers that the caller started: js
+// reads the stream back, natsURL is what the mirror connects to.
+func newHarnessOn(t testing.TB, js jetstream.JetStream, natsURL string, partitions int32, streams ...string) *harness {
+	t.Helper()
 	full, _ := catalog.Builtin(nil)
 	cat, err := full.Narrow(streams)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{
-		t: t, ns: ns, js: js, cat: cat,
+		t: t, natsURL: natsURL, js: js, cat: cat,
 		kafka: map[string]*kfake.Cluster{}, produce: map[string]*kgo.Client{}, down: map[string]*downSwitch{},
 		layout: layout.Default(),
 		topics: cat.Topics(), epochMs: time.Date(2024, 4, 4, 13, 20, 26, 0, time.UTC).UnixMilli(),
@@ -152,7 +162,7 @@ type running struct {
 
 func (h *harness) start(opts mirror.Options) *running {
 	h.t.Helper()
-	nc, err := nats.Connect(h.ns.ClientURL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1),
+	nc, err := nats.Connect(h.natsURL, nats.ReconnectBufSize(-1), nats.MaxReconnects(-1),
 		nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		h.t.Fatal(err)
