@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/service"
@@ -37,16 +38,21 @@ func noProblems(t *testing.T, tb *tab) {
 }
 
 // pickAndWatch opens the UI at / (which redirects), picks recentchange
-// with the keyboard-reachable form, starts, and waits for events.
-func pickAndWatch(t *testing.T, tb *tab, s *stack) {
+// in the form, by keyboard (space on the checkbox, Enter on Start) or by
+// clicks, starts, and waits for events.
+func pickAndWatch(t *testing.T, tb *tab, s *stack, keyboard bool) {
 	t.Helper()
 	tb.do(t, chromedp.Navigate(s.url+"/"))
 	tb.waitJS(t, wait, `document.querySelectorAll('#stream-list input').length >= 3 && document.getElementById('filter-wiki')`)
 	if loc := eval[string](t, tb, `location.pathname`); loc != "/v2/ui" {
 		t.Errorf("/ led to %s, want /v2/ui", loc)
 	}
-	tb.do(t, chromedp.Click(chromedp.CSS(`#stream-list input[value="mediawiki.recentchange"]`)),
-		chromedp.Click(chromedp.ID("run")))
+	box := chromedp.CSS(`#stream-list input[value="mediawiki.recentchange"]`)
+	if keyboard {
+		tb.do(t, chromedp.Focus(box), chromedp.KeyEvent(" "), chromedp.Focus(chromedp.ID("run")), chromedp.KeyEvent(kb.Enter))
+	} else {
+		tb.do(t, chromedp.Click(box), chromedp.Click(chromedp.ID("run")))
+	}
 	tb.waitJS(t, wait, `document.querySelectorAll('#events > li').length >= 5`)
 }
 
@@ -58,7 +64,7 @@ func pickAndWatch(t *testing.T, tb *tab, s *stack) {
 func TestPickAStream(t *testing.T) {
 	s := newStack(t, 60, nil)
 	tb := newTab(t)
-	pickAndWatch(t, tb, s)
+	pickAndWatch(t, tb, s, true)
 
 	filters := eval[[]string](t, tb, `[...document.querySelectorAll('#filters .filter label')].map((l) => l.textContent)`)
 	if strings.Join(filters, ",") != "wiki,type,namespace,bot,domain" {
@@ -79,9 +85,11 @@ func TestPickAStream(t *testing.T) {
 		t.Errorf("the first line lacks a part: %+v", line)
 	}
 
-	// Expand the newest event's JSON: it is the event, pretty-printed.
+	// Expand an event's JSON with the keyboard (the list moves as events
+	// arrive, so a click could land on another): it is the event,
+	// pretty-printed.
 	li := `#events > li[data-seq="` + strconv.FormatInt(shownSeqs(t, tb)[0], 10) + `"]`
-	tb.do(t, chromedp.Click(chromedp.CSS(li+` .toggle`)))
+	tb.do(t, chromedp.Focus(chromedp.CSS(li+` .toggle`)), chromedp.KeyEvent(kb.Enter))
 	tb.waitJS(t, wait, `document.querySelector('`+li+` .json pre')`)
 	raw := eval[string](t, tb, `document.querySelector('`+li+` .json pre').textContent`)
 	var ev struct{ Meta struct{ Stream string } }
@@ -228,17 +236,18 @@ func TestPhone(t *testing.T) {
 	s := newStack(t, 60, nil)
 	tb := newTab(t)
 	tb.do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	pickAndWatch(t, tb, s)
+	pickAndWatch(t, tb, s, false)
 	if w := eval[int](t, tb, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("the page is %d px wide at a 390 px viewport", w)
 	}
+	// Paused, the list stands still for a tap on an event.
+	tb.do(t, chromedp.Click(chromedp.ID("pause")))
 	li := `#events > li[data-seq="` + strconv.FormatInt(shownSeqs(t, tb)[0], 10) + `"]`
 	tb.do(t, chromedp.Click(chromedp.CSS(li+` .toggle`)))
 	tb.waitJS(t, wait, `document.querySelector('`+li+` .json pre')`)
 	if w := eval[int](t, tb, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("with a JSON open the page is %d px wide", w)
 	}
-	tb.do(t, chromedp.Click(chromedp.ID("pause")))
 	tb.waitJS(t, wait, `Number(document.getElementById('count-waiting').textContent) >= 5`)
 	tb.do(t, chromedp.Click(chromedp.ID("pause")))
 	tb.waitJS(t, wait, `document.getElementById('count-waiting').textContent === '0'`)
@@ -274,4 +283,21 @@ func TestDoc(t *testing.T) {
 		}
 	}
 	noProblems(t, tb)
+}
+
+// TestConsoleWatch checks the check: an inline script, which the page's
+// policy refuses, shows up among a tab's problems, so "no problems" in the
+// tests above means no CSP violation.
+func TestConsoleWatch(t *testing.T) {
+	s := newStack(t, 10, nil)
+	tb := newTab(t)
+	tb.do(t, chromedp.Navigate(s.url+"/v2/ui"))
+	tb.waitJS(t, wait, `document.getElementById('filter-wiki')`)
+	eval[chromedp.Void](t, tb, `(() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1'; document.body.append(s); })()`)
+	if ran := eval[bool](t, tb, `window.ran === 1`); ran {
+		t.Error("an inline script ran")
+	}
+	inproctest.WaitFor(t, wait, func() bool {
+		return strings.Contains(strings.Join(tb.problems(), "\n"), "Content Security Policy")
+	})
 }

@@ -26,6 +26,7 @@ import (
 
 //go:embed static/*.html static/*.js static/*.css static/*.svg
 //go:embed static/vendor/swagger-ui/swagger-ui-bundle.js static/vendor/swagger-ui/swagger-ui.css
+//go:embed static/vendor/swagger-ui/LICENSE static/vendor/swagger-ui/NOTICE
 var static embed.FS
 
 // The pages, by their names in Files.
@@ -82,6 +83,7 @@ var contentTypes = map[string]string{
 	".js":   "text/javascript; charset=utf-8",
 	".css":  "text/css; charset=utf-8",
 	".svg":  "image/svg+xml",
+	"":      "text/plain; charset=utf-8", // LICENSE, NOTICE
 }
 
 // Size is the bytes of the embedded files: ours, and vendored.

@@ -54,7 +54,8 @@ function recentChange(e) {
 // page and revision streams: the page and its wiki, with what happened
 // and who did it where the event says.
 function pageEvent(e, stream) {
-  const title = e.page_title ?? e.page?.page_title ?? e.title;
+  // page_title is in the database's form, with underscores for spaces.
+  const title = String(e.page_title ?? e.page?.page_title ?? e.title ?? '').replaceAll('_', ' ');
   const wiki = e.database ?? e.wiki_id ?? e.wiki ?? e.meta?.domain;
   const what = e.page_change_kind || shortName(stream);
   const user = e.performer?.user_text;
