@@ -301,3 +301,49 @@ func TestConsoleWatch(t *testing.T) {
 		return strings.Contains(strings.Join(tb.problems(), "\n"), "Content Security Policy")
 	})
 }
+
+// TestStartFrom starts from a sequence and from a time with the form's
+// start controls (the page shows what the server sends from there), and
+// shows the server's JSON error for a time it cannot read.
+func TestStartFrom(t *testing.T) {
+	s := newStack(t, 40, nil)
+	rc := s.url + "/v2/stream/mediawiki.recentchange"
+	first := serverSeqs(t, rc, 1, 10) // waits for 10 stored recentchange events
+	tb := newTab(t)
+	tb.do(t, chromedp.Navigate(s.url+"/v2/ui"))
+	tb.waitJS(t, wait, `document.getElementById('filter-wiki')`)
+
+	tb.do(t, chromedp.Click(chromedp.CSS(`#stream-list input[value="mediawiki.recentchange"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=start][value=seq]`)),
+		chromedp.SendKeys(chromedp.ID("seq"), strconv.FormatInt(first[3], 10)),
+		chromedp.Click(chromedp.ID("run")))
+	tb.waitJS(t, wait, `document.querySelectorAll('#events > li').length >= 10`)
+	if u := curlURL(t, tb); u != rc+"?seq="+strconv.FormatInt(first[3], 10) {
+		t.Errorf("stream URL %q", u)
+	}
+	seqs := shownSeqs(t, tb)
+	if seqs[0] != first[3] {
+		t.Errorf("from seq %d the page starts at %d", first[3], seqs[0])
+	}
+	sameAsServer(t, rc, seqs)
+
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	tb.do(t, chromedp.Click(chromedp.ID("stop")),
+		chromedp.SetValue(chromedp.ID("cap"), "2000"), // keeps every event since the first
+		chromedp.Click(chromedp.CSS(`input[name=start][value=since]`)),
+		chromedp.SendKeys(chromedp.ID("since"), since),
+		chromedp.Click(chromedp.ID("run")))
+	tb.waitJS(t, wait, `document.querySelectorAll('#events > li').length >= 10 && document.querySelector('#events > li:last-child').dataset.seq === '`+
+		strconv.FormatInt(first[0], 10)+`'`)
+	sameAsServer(t, rc, shownSeqs(t, tb))
+	if q := eval[string](t, tb, `new URLSearchParams(location.search).get('since')`); q != since {
+		t.Errorf("page URL since %q, want %q", q, since)
+	}
+	noProblems(t, tb)
+
+	tb.do(t, chromedp.SetValue(chromedp.ID("since"), "not a time"), chromedp.Click(chromedp.ID("run")))
+	tb.waitJS(t, wait, `document.getElementById('status').textContent.startsWith('Stopped: 400 Invalid timestamp')`)
+	if dis := eval[bool](t, tb, `document.getElementById('stop').disabled`); !dis {
+		t.Error("still running after a 400")
+	}
+}

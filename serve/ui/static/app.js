@@ -31,6 +31,7 @@ const ui = {
   flushTimer: 0,
   retryTimer: 0,
   retryDelay: 1000,
+  epoch: '', // the server's stream instance (ids of another resume by time)
   lastId: '', // the last id received
   shownId: '', // the last id on the page: where a reload resumes
   key: '', // the sessionStorage key of the running selection's position
@@ -73,12 +74,14 @@ function streamURL(start) {
 // positionKey names the selection's saved position in sessionStorage.
 const positionKey = () => 'eventstreams-ui:' + selectedStreams().join(',') + '?' + filterValues();
 
-// resumeParam is where to continue after id: the next sequence, or (an id
-// without one) its time.
+// resumeParam is where to continue after id: the next sequence, when the
+// id is of the server's current stream (its epoch, from /readyz, which
+// the page reads when it starts), else the id's time, as the server
+// resumes a Last-Event-ID of another epoch.
 function resumeParam(id) {
   try {
     const [p] = JSON.parse(id);
-    if (Number.isSafeInteger(p.seq)) return ['seq', String(p.seq + 1)];
+    if (Number.isSafeInteger(p.seq) && (!ui.epoch || p.epoch === ui.epoch)) return ['seq', String(p.seq + 1)];
     if (Number.isSafeInteger(p.timestamp)) return ['since', String(p.timestamp - 1)];
   } catch {
     /* not an id of ours: start as selected */
@@ -317,12 +320,10 @@ function receive(m) {
   ui.lastId = m.lastEventId;
   ui.total++;
   ui.chart.count(stream);
-  $('count-total').textContent = String(ui.total);
-  $('last-id').textContent = m.lastEventId;
   const ev = { id: m.lastEventId, seq, stream, data };
   if (ui.paused) {
     ui.buffer.push(ev);
-    $('count-waiting').textContent = String(ui.buffer.length);
+    schedule();
     if (ui.buffer.length >= BUFFER_LIMIT) {
       ui.held = true;
       closeConnection();
@@ -334,16 +335,24 @@ function receive(m) {
 }
 
 // show queues an event for the page; the page is updated at most every
-// 100 ms, and never holds more than the events it keeps.
+// 100 ms (a replay can bring thousands of events a second), and never
+// holds more than the events it keeps.
 function show(ev) {
   ui.pending.push(ev);
   const cap = Number($('cap').value);
   if (ui.pending.length > 2 * cap) ui.pending.splice(0, ui.pending.length - cap);
+  schedule();
+}
+
+function schedule() {
   if (!ui.flushTimer) ui.flushTimer = setTimeout(flush, 100);
 }
 
 function flush() {
   ui.flushTimer = 0;
+  $('count-total').textContent = String(ui.total);
+  $('count-waiting').textContent = String(ui.buffer.length);
+  $('last-id').textContent = ui.lastId || 'none yet';
   const cap = Number($('cap').value);
   const list = $('events');
   const batch = ui.pending.slice(-cap);
@@ -405,10 +414,12 @@ async function copy(text, btn) {
 
 async function load() {
   ui.chart = new RateChart($('chart'), $('legend'), $('count-rate'));
-  const [streams, spec] = await Promise.all([
+  const [streams, spec, ready] = await Promise.all([
     fetch('/v2/streams').then((r) => r.json()),
     fetch('/?spec').then((r) => r.json()),
+    fetch('/readyz').then((r) => r.json()).catch(() => ({})),
   ]);
+  ui.epoch = ready.epoch || '';
   ui.streams = streams.streams || [];
   const params = spec.paths?.['/v2/stream/{streams}']?.get?.parameters || [];
   ui.filters = params

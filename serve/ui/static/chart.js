@@ -99,7 +99,9 @@ export class RateChart {
     g.lineTo(w, h - 0.5);
     g.stroke();
     g.fillText(`${max}/s`, 4, 12);
-    g.fillText('60 s', w - 30, h - 4);
+    g.textAlign = 'right';
+    g.fillText('last 60 s', w - 4, 12);
+    g.textAlign = 'left';
     g.lineWidth = 2;
     for (const s of this.series.values()) {
       g.strokeStyle = css.getPropertyValue(`--${s.cls}`).trim() || '#36c';
