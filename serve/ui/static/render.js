@@ -52,18 +52,20 @@ function recentChange(e) {
 }
 
 // page and revision streams: the page and its wiki, with what happened
-// and who did it where the event says.
-function pageEvent(e, stream) {
+// (page_change_kind, where the stream has several) and who did it.
+function pageEvent(e) {
   // page_title is in the database's form, with underscores for spaces.
   const title = String(e.page_title ?? e.page?.page_title ?? e.title ?? '').replaceAll('_', ' ');
   const wiki = e.database ?? e.wiki_id ?? e.wiki ?? e.meta?.domain;
-  const what = e.page_change_kind || shortName(stream);
   const user = e.performer?.user_text;
-  return [el('span', 'wiki', wiki), link(title, e.meta?.uri), el('span', 'type', what), el('span', 'user', user)];
+  return [el('span', 'wiki', wiki), link(title, e.meta?.uri), el('span', 'type', e.page_change_kind), el('span', 'user', user)];
 }
 
-function other(e, stream) {
-  return [el('span', 'wiki', e.wiki ?? e.database ?? e.wiki_id ?? e.meta?.domain), el('span', 'type', shortName(stream))];
+// others: the wiki or domain (the stream and the time lead every line),
+// and the entity and operation of the RDF streams.
+function other(e) {
+  return [el('span', 'wiki', e.wiki ?? e.database ?? e.wiki_id ?? e.meta?.domain), el('span', 'title', e.entity_id),
+    el('span', 'type', e.operation)];
 }
 
 // kindOf is how a stream's events are shown.
@@ -82,7 +84,7 @@ export function eventItem(ev, index) {
   toggle.setAttribute('aria-label', `JSON of event ${ev.seq ?? index}`);
   toggle.textContent = '▸';
   line.append(toggle, el('span', 'time', time(ev.data.meta?.dt)), el('span', `stream ${colorClass(index)}`, shortName(ev.stream)));
-  for (const p of kindOf(ev.stream)(ev.data, ev.stream)) {
+  for (const p of kindOf(ev.stream)(ev.data)) {
     if (p.textContent) line.append(p);
   }
   li.append(line);
