@@ -347,3 +347,28 @@ func TestStartFrom(t *testing.T) {
 		t.Error("still running after a 400")
 	}
 }
+
+// TestPauseBufferFull: a pause that outlasts the buffer (lowered to 25
+// events here) closes the connection, and the page says so; resuming
+// shows what was held and continues after it, from the server, with
+// nothing lost of what came meanwhile.
+func TestPauseBufferFull(t *testing.T) {
+	s := newStack(t, 80, nil)
+	tb := newTab(t)
+	tb.do(t, chromedp.Navigate(s.url+"/v2/ui?streams=recentchange"))
+	tb.waitJS(t, wait, `document.querySelectorAll('#events > li').length >= 3`)
+	tb.do(t, chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.bufferLimit = '25'`), chromedp.Click(chromedp.ID("pause")))
+	before := len(shownSeqs(t, tb))
+	tb.waitJS(t, wait, `document.getElementById('status').textContent.startsWith('Paused with 25 events waiting: disconnected')`)
+	inproctest.WaitFor(t, wait, func() bool { return inproctest.Metric(s.reg, "eventstreams_connected_clients") == 0 })
+	var last []struct{ Seq int64 }
+	if err := json.Unmarshal([]byte(eval[string](t, tb, `document.getElementById('last-id').textContent`)), &last); err != nil || len(last) != 1 {
+		t.Fatalf("last id: %v", err)
+	}
+	rc := s.url + "/v2/stream/mediawiki.recentchange"
+	serverSeqs(t, rc, last[0].Seq+1, 20) // 20 more are stored while the page is disconnected
+	tb.do(t, chromedp.Click(chromedp.ID("pause")))
+	tb.waitJS(t, wait, `document.querySelectorAll('#events > li').length >= `+strconv.Itoa(before+25+20))
+	sameAsServer(t, rc, shownSeqs(t, tb))
+	noProblems(t, tb)
+}

@@ -16,7 +16,9 @@ const $ = (id) => document.getElementById(id);
 // BUFFER_LIMIT bounds the events held while paused; when it is reached
 // the connection is closed, and resuming reopens it after the last event
 // held, so a pause loses nothing however long it lasts.
+// (<html data-buffer-limit> lowers it, for the browser tests.)
 const BUFFER_LIMIT = 5000;
+const bufferLimit = () => Math.min(Number(document.documentElement.dataset.bufferLimit) || BUFFER_LIMIT, BUFFER_LIMIT);
 const START_PARAMS = ['since', 'seq'];
 
 const ui = {
@@ -324,10 +326,10 @@ function receive(m) {
   if (ui.paused) {
     ui.buffer.push(ev);
     schedule();
-    if (ui.buffer.length >= BUFFER_LIMIT) {
+    if (ui.buffer.length >= bufferLimit()) {
       ui.held = true;
       closeConnection();
-      setStatus(`Paused with ${BUFFER_LIMIT} events waiting: disconnected until you resume, which continues after the last of them.`, 'warn');
+      setStatus(`Paused with ${ui.buffer.length} events waiting: disconnected until you resume, which continues after the last of them.`, 'warn');
     }
     return;
   }
