@@ -27,6 +27,10 @@ fuzz TIME="10s":
     go test ./shared/catalog -run '^$' -fuzz '^FuzzParse$' -fuzztime {{TIME}} -fuzzminimizetime 5s
     go test ./serve/api -run '^$' -fuzz '^FuzzStreamRequest$' -fuzztime {{TIME}} -fuzzminimizetime 5s
 
+# Take the README's screenshots of the web UI and /?doc with headless Chromium, into docs/
+screenshots:
+    ES_SCREENSHOTS="$PWD/docs" go test ./serve/ui -run '^TestScreenshots$' -count=1 -v
+
 # Check formatting, vet, and golangci-lint with the repository's .golangci.yml
 lint:
     test -z "$(gofmt -l $(git ls-files '*.go'))" || (gofmt -l $(git ls-files '*.go'); exit 1)

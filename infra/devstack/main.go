@@ -7,7 +7,7 @@
 // (franz-go's kfake) named eqiad and codfw with each DC's topics copied to
 // the other as MirrorMaker does, a producer of realistic events
 // (infra/eventgen), ingest, and serve on :8092; then it prints where to
-// look. Ctrl-C stops everything cleanly, in the reverse order.
+// look, the web UI (/v2/ui) first. Ctrl-C stops everything cleanly, in the reverse order.
 //
 // What it keeps is bounded, so that it can be left running all day: the
 // Kafka clusters drop, every 10 seconds, the records that ingest and the

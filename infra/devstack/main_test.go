@@ -52,6 +52,9 @@ func TestDevstack(t *testing.T) {
 	if !strings.Contains(stdout.String(), "curl -N "+base+"/v2/stream/recentchange") || !strings.Contains(stdout.String(), "nats://") {
 		t.Errorf("the welcome text does not say where to look:\n%s", stdout.String())
 	}
+	if i := strings.Index(stdout.String(), "http://"); i < 0 || !strings.HasPrefix(stdout.String()[i:], base+"/v2/ui\n") {
+		t.Errorf("the first URL of the welcome text is not the web UI's:\n%s", stdout.String())
+	}
 
 	// Several streams, from the start of what is stored (seq=1).
 	streams := map[string]bool{}

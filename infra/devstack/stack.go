@@ -356,6 +356,8 @@ func printWelcome(out io.Writer, addr, natsURL string, clusters [2]*kfake.Cluste
 	base := "http://" + host
 	fmt.Fprintf(out, `EventStreams devstack is running.
 
+  web UI        %[1]s/v2/ui
+  API docs      %[1]s/?doc
   streams       %[1]s/v2/streams
   SSE           %[1]s/v2/stream/recentchange
   try           curl -N %[1]s/v2/stream/recentchange

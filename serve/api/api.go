@@ -31,6 +31,7 @@ import (
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/iplimit"
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/ui"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
@@ -85,7 +86,8 @@ type Server struct {
 	streams  sync.WaitGroup // running stream loops
 	open     atomic.Int64   // streams open (or being opened)
 
-	spec []byte // the OpenAPI document, built once
+	spec []byte   // the OpenAPI document, built once
+	ui   ui.Files // the web pages' files (pages.go)
 }
 
 // New builds a Server; its metrics are registered in reg, which /metrics
@@ -115,6 +117,9 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 	}
 	if srv.spec, err = srv.buildSpec(); err != nil {
 		return nil, fmt.Errorf("api: spec: %w", err)
+	}
+	if srv.ui, err = ui.Load(); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	return srv, nil
 }
@@ -160,14 +165,10 @@ func (s *Server) App() *fiber.App {
 		c.Set(fiber.HeaderContentType, "text/plain")
 		return c.SendString("User-agent: *\nDisallow: /\n")
 	})
-	app.Get("/", func(c *fiber.Ctx) error {
-		if c.Request().URI().QueryArgs().Has("spec") {
-			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-			return c.Send(s.spec)
-		}
-		return c.Redirect("/v2/streams", fiber.StatusSeeOther) // until a web UI exists
-	})
-	app.Get("/rc", func(c *fiber.Ctx) error { return c.Redirect("/v2/streams", fiber.StatusMovedPermanently) })
+	app.Get("/", s.root) // also /?spec and /?doc (pages.go)
+	app.Get(uiPrefix, s.uiFile)
+	app.Get(uiPrefix+"/*", s.uiFile)
+	app.Get("/rc", func(c *fiber.Ctx) error { return c.Redirect("/?doc", fiber.StatusMovedPermanently) })
 	app.Use(func(c *fiber.Ctx) error {
 		return s.fail(c, fiber.StatusNotFound, "not_found", "Not Found", "No route for "+c.Method()+" "+c.Path())
 	})
@@ -212,7 +213,9 @@ var securityHeaders = [][2]string{
 	{"X-WebKit-CSP", csp},
 }
 
-const csp = "default-src 'self'; object-src 'none'; media-src *; img-src *; style-src *; frame-ancestors 'self'"
+// csp is EventStreams' policy, with data: images allowed for Swagger UI
+// (/?doc): scripts come only from this origin, and never inline.
+const csp = "default-src 'self'; object-src 'none'; media-src *; img-src * data:; style-src *; frame-ancestors 'self'"
 
 func (s *Server) readyz(c *fiber.Ctx) error {
 	if !s.hub.Ready() {

@@ -582,7 +582,7 @@ func TestOtherRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/v2/streams" {
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/v2/ui" {
 		t.Errorf("/ → %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

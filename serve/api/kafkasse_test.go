@@ -78,7 +78,7 @@ func TestKafkaSSESuite(t *testing.T) {
 
 	t.Run("ES app: security headers and CSP", func(t *testing.T) {
 		resp := get(t, a.url+"/v2/streams", nil)
-		want := "default-src 'self'; object-src 'none'; media-src *; img-src *; style-src *; frame-ancestors 'self'"
+		want := "default-src 'self'; object-src 'none'; media-src *; img-src * data:; style-src *; frame-ancestors 'self'"
 		for _, h := range []string{"Content-Security-Policy", "X-Content-Security-Policy", "X-WebKit-CSP"} {
 			if resp.Header.Get(h) != want {
 				t.Errorf("%s = %q", h, resp.Header.Get(h))

@@ -53,7 +53,7 @@ func (s *Server) buildSpec() ([]byte, error) {
 			"schema": map[string]any{"type": p.Schema}})
 	}
 	paths["/v2/stream/{streams}"] = map[string]any{"get": map[string]any{
-		"tags":        []string{"streams"},
+		"tags":        []string{"subscribe"},
 		"summary":     "Subscribe to one or multiple streams.",
 		"description": "Use this route to subscribe to a comma separated list of configured streams.\n",
 		"parameters":  params,
@@ -65,7 +65,7 @@ func (s *Server) buildSpec() ([]byte, error) {
 		},
 	}}
 	paths["/v2/streams"] = map[string]any{"get": map[string]any{
-		"tags": []string{"streams"}, "summary": "The streams this service exposes, with their aliases and topics.",
+		"tags": []string{"subscribe"}, "summary": "The streams this service exposes, with their aliases and topics.",
 		"responses": map[string]any{"200": map[string]any{"description": "The stream list."}},
 	}}
 	doc := map[string]any{
@@ -74,7 +74,13 @@ func (s *Server) buildSpec() ([]byte, error) {
 			"description": "Streaming Wikimedia event data over HTTP SSE / EventSource",
 			"license":     map[string]any{"name": "Apache2", "url": "http://www.apache.org/licenses/LICENSE-2.0"}},
 		"externalDocs": map[string]any{"url": "https://wikitech.wikimedia.org/wiki/EventStreams"},
-		"paths":        paths,
+		// Swagger UI (/?doc) shows the tags in this order: the route with
+		// every parameter first, then one path per stream.
+		"tags": []any{
+			map[string]any{"name": "subscribe", "description": "Subscribe to one or more streams, with filters and a start; list the streams."},
+			map[string]any{"name": "streams", "description": "Each stream on its own, by its name or an alias."},
+		},
+		"paths": paths,
 		"components": map[string]any{"schemas": map[string]any{"problem": map[string]any{"type": "object",
 			"properties": map[string]any{"status": map[string]any{"type": "integer"}, "type": map[string]any{"type": "string"},
 				"title": map[string]any{"type": "string"}, "detail": map[string]any{"type": "string"},
