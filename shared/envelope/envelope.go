@@ -69,28 +69,10 @@ type Coordinates struct {
 // Enrich validates value and appends the enriched event to dst. On error,
 // dst is returned unchanged and the error is an *InvalidError.
 func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
-	top, reason := parseTop(value)
-	if reason != "" {
-		return dst, Fields{}, &InvalidError{Reason: reason}
+	top, meta, f, err := inspect(value)
+	if err != nil {
+		return dst, Fields{}, err
 	}
-	var f Fields
-	var meta *member
-	wikiRank := len(wikiKeys)
-	for i := range top.members {
-		m := &top.members[i]
-		if m.is(value, "meta") {
-			meta = m // the last one wins, as in JSON.parse
-			continue
-		}
-		for rank, wk := range wikiKeys {
-			if rank < wikiRank && m.is(value, wk) {
-				if s, ok := stringValue(value, m); ok && s != "" {
-					f.Wiki, wikiRank = s, rank
-				}
-			}
-		}
-	}
-
 	added := metaMembers(at)
 	switch {
 	case meta == nil:
@@ -112,10 +94,48 @@ func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
 		dst = appendMembers(dst, added[:], "")
 		dst = append(dst, '}')
 		return append(dst, value[meta.valueEnd:]...), f, nil
-	case value[meta.valueStart] != '{':
-		return dst, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
 	}
+	return enrichMeta(dst, value, scanObject(value, meta.valueStart), added), f, nil
+}
 
+// Inspect validates value as Enrich does and reads its Fields, without
+// enriching it: for events that already carry their origin's meta.topic,
+// meta.partition and meta.offset (read from an upstream EventStreams).
+func Inspect(value []byte) (Fields, error) {
+	_, _, f, err := inspect(value)
+	return f, err
+}
+
+// inspect validates value and finds its top-level members, its meta member
+// (nil when absent) and its Fields. The error is an *InvalidError.
+func inspect(value []byte) (object, *member, Fields, error) {
+	top, reason := parseTop(value)
+	if reason != "" {
+		return object{}, nil, Fields{}, &InvalidError{Reason: reason}
+	}
+	var f Fields
+	var meta *member
+	wikiRank := len(wikiKeys)
+	for i := range top.members {
+		m := &top.members[i]
+		if m.is(value, "meta") {
+			meta = m // the last one wins, as in JSON.parse
+			continue
+		}
+		for rank, wk := range wikiKeys {
+			if rank < wikiRank && m.is(value, wk) {
+				if s, ok := stringValue(value, m); ok && s != "" {
+					f.Wiki, wikiRank = s, rank
+				}
+			}
+		}
+	}
+	if meta == nil || value[meta.valueStart] == 'n' {
+		return top, meta, f, nil
+	}
+	if value[meta.valueStart] != '{' {
+		return object{}, nil, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
+	}
 	inner := scanObject(value, meta.valueStart)
 	for i := range inner.members {
 		m := &inner.members[i]
@@ -125,7 +145,7 @@ func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
 			}
 		}
 	}
-	return enrichMeta(dst, value, inner, added), f, nil
+	return top, meta, f, nil
 }
 
 var wikiKeys = [...]string{"wiki", "database", "wiki_id"}
