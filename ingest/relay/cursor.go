@@ -105,15 +105,17 @@ type resumeEntry struct {
 }
 
 // header is the Last-Event-ID to resume with ("" for none), for a
-// connection reading topics. With an EventStreams upstream, a topic
-// without an entry (a stream added since) is named alone, which KafkaSSE
-// reads from since; since is then floor (0 otherwise).
+// connection reading topics, and the since to ask for (0 for none). With
+// no id yet, since is floor: a relay stopped before its first event was
+// stored starts again where it first started. With an EventStreams
+// upstream, a topic without an entry (a stream added since) is named
+// alone, which KafkaSSE reads from since, then floor.
 func (c *cursor) header(topics []string) (h string, since int64) {
 	if c.seqID != "" {
 		return c.seqID, 0
 	}
 	if len(c.ts) == 0 {
-		return "", 0
+		return "", c.floor
 	}
 	entries := make([]resumeEntry, 0, len(c.ts))
 	have := map[string]bool{}
@@ -189,6 +191,9 @@ func (c *cursor) forStream(lastID string, topics []string) stored {
 // ids of this project's serve, the oldest (smallest seq) wins, so that no
 // stream skips anything.
 func (c *cursor) merge(s stored) {
+	if s.Floor > 0 && (c.floor == 0 || s.Floor < c.floor) {
+		c.floor = s.Floor
+	}
 	if r, err := position.ParseLastEventID(s.ID); err == nil && r.Kind == position.KindID {
 		if c.seqID == "" {
 			c.seqID = s.ID
@@ -196,9 +201,6 @@ func (c *cursor) merge(s stored) {
 			c.seqID = s.ID
 		}
 		return
-	}
-	if s.Floor > 0 && (c.floor == 0 || s.Floor < c.floor) {
-		c.floor = s.Floor
 	}
 	for _, e := range s.Resume {
 		c.ts[tp{e.Topic, e.Partition}] = e.Timestamp

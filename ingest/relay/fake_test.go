@@ -288,10 +288,22 @@ func (f *fakeES) serve(w http.ResponseWriter, r *http.Request) {
 func (f *fakeES) assign(r *http.Request) ([]assignment, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var since int64 = -1
+	if s := r.URL.Query().Get("since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, false
+		}
+		since = t.UnixMilli()
+	}
 	h, present := r.Header["Last-Event-Id"]
 	if !present {
 		var out []assignment
 		for _, tp := range f.tps {
+			if since >= 0 {
+				out = append(out, f.byTime(tp, since))
+				continue
+			}
 			b, _ := json.Marshal(idEntry{Topic: tp.topic, Partition: tp.partition, Offset: new(int64(-1))})
 			out = append(out, assignment{tp: tp, next: len(f.logs[tp]), entry: string(b)})
 		}
@@ -301,14 +313,6 @@ func (f *fakeES) assign(r *http.Request) ([]assignment, bool) {
 	var items []json.RawMessage
 	if json.Unmarshal([]byte(h[0]), &items) != nil || len(items) == 0 {
 		return nil, false
-	}
-	var since int64 = -1
-	if s := r.URL.Query().Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return nil, false
-		}
-		since = t.UnixMilli()
 	}
 	var out []assignment
 	for _, it := range items {

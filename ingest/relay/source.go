@@ -47,10 +47,10 @@ type handed struct {
 	id     string // its upstream id
 }
 
-func (u *Upstream) open(log *slog.Logger, r input.Reporter, kv jetstream.KeyValue, cur *cursor) *source {
+func (u *Upstream) open(log *slog.Logger, r input.Reporter, kv jetstream.KeyValue, cur *cursor, fresh bool) *source {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &source{u: u, log: log, report: r, kv: kv, recs: make(chan item, 256), stop: cancel,
-		marked: map[input.Partition]int64{}, acked: cur.clone(), written: map[string]string{}}
+		marked: map[input.Partition]int64{}, acked: cur.clone(), written: map[string]string{}, dirty: fresh}
 	rd := &reader{u: u, log: log, report: r, out: s.recs, cur: cur}
 	s.done.Add(2)
 	go func() { defer s.done.Done(); rd.run(ctx) }()

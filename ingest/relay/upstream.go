@@ -170,8 +170,12 @@ func (u *Upstream) Open(log *slog.Logger, r input.Reporter) (input.Source, error
 			cur.merge(*st)
 		}
 	}
-	h, _ := cur.header(u.topics)
+	fresh := cur.empty() && cur.floor == 0
+	if fresh {
+		cur.started(time.Now()) // written at the first commit
+	}
+	h, since := cur.header(u.topics)
 	log.Info("relaying upstream", slog.String("url", u.base.String()), slog.Int("streams", len(u.opts.Catalog.Streams())),
-		slog.String("resume", h))
-	return u.open(log, r, kv, cur), nil
+		slog.String("resume", h), slog.String("since", sinceParam(since)))
+	return u.open(log, r, kv, cur, fresh), nil
 }
