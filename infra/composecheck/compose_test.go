@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/relay"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 )
 
@@ -22,7 +24,7 @@ const root = "../.."
 func load(t *testing.T) *types.Project {
 	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
-		cli.WithWorkingDirectory(root), cli.WithName("eventstreams"))
+		cli.WithWorkingDirectory(root), cli.WithName("eventstreams"), cli.WithProfiles([]string{"relay"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +85,12 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	}
 	common := "shared/settings/settings.go"
 	programs := map[string]map[string]bool{
-		"ingest":   readVars(t, "ingest/service/config.go", common),
-		"serve-1":  readVars(t, "serve/service/config.go", common),
-		"serve-2":  readVars(t, "serve/service/config.go", common),
-		"producer": readVars(t, "infra/producer/main.go"),
+		"ingest":       readVars(t, "ingest/service/config.go", common),
+		"serve-1":      readVars(t, "serve/service/config.go", common),
+		"serve-2":      readVars(t, "serve/service/config.go", common),
+		"producer":     readVars(t, "infra/producer/main.go"),
+		"ingest-relay": readVars(t, "ingest/service/config.go", common),
+		"serve-relay":  readVars(t, "serve/service/config.go", common),
 	}
 
 	t.Run("our services read every variable they are given, and are built here", func(t *testing.T) {
@@ -165,7 +169,7 @@ func TestComposeMatchesTheCode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"ingest", "serve-1", "serve-2"} {
+		for _, name := range []string{"ingest", "serve-1", "serve-2", "ingest-relay", "serve-relay"} {
 			u, err := url.Parse(env(svc(name), "NATS_URL"))
 			if err != nil || u.Hostname() != "nats" {
 				t.Errorf("%s: NATS_URL %q does not name the nats service", name, env(svc(name), "NATS_URL"))
@@ -180,6 +184,42 @@ func TestComposeMatchesTheCode(t *testing.T) {
 		}
 		if !strings.Contains(string(conf), "jetstream") {
 			t.Error("nats.conf does not enable JetStream")
+		}
+	})
+
+	t.Run("the relay profile: its own stream, an upstream, serve on its own port", func(t *testing.T) {
+		in, out := svc("ingest-relay"), svc("serve-relay")
+		for _, s := range []types.ServiceConfig{in, out} {
+			if !slices.Equal(s.Profiles, []string{"relay"}) {
+				t.Errorf("%s: profiles %v, want [relay]", s.Name, s.Profiles)
+			}
+		}
+		if env(in, "INGEST_SOURCE") != "eventstreams" {
+			t.Errorf("ingest-relay: INGEST_SOURCE %q", env(in, "INGEST_SOURCE"))
+		}
+		if _, err := relay.ParseURLs(env(in, "INGEST_UPSTREAM_URLS")); err != nil {
+			t.Errorf("ingest-relay: INGEST_UPSTREAM_URLS: %v", err)
+		}
+		for _, k := range []string{"ES_JETSTREAM_STREAM", "ES_SUBJECT_PREFIX", "ES_STREAM_CONFIG", "ES_ALLOWED_STREAMS", "ES_DC_PREFIXES"} {
+			if env(in, k) != env(out, k) {
+				t.Errorf("%s: ingest-relay %q, serve-relay %q", k, env(in, k), env(out, k))
+			}
+			if k == "ES_JETSTREAM_STREAM" || k == "ES_SUBJECT_PREFIX" {
+				if v := env(svc("ingest"), k); v == env(in, k) {
+					t.Errorf("%s %q: the relay shares the Kafka stack's stream or subjects", k, v)
+				}
+			}
+		}
+		if !slices.Contains(out.GetDependencies(), "ingest-relay") {
+			t.Error("serve-relay does not depend on ingest-relay")
+		}
+		prt := port(t, env(out, "SERVE_ADDR"))
+		published := false
+		for _, pc := range out.Ports {
+			published = published || pc.Published == prt && strconv.Itoa(int(pc.Target)) == prt
+		}
+		if !published {
+			t.Errorf("serve-relay does not publish its SERVE_ADDR port %s", prt)
 		}
 	})
 
