@@ -29,6 +29,10 @@ type Options struct {
 	UserAgent string
 	// Bucket is the NATS KV bucket of positions (required).
 	Bucket string
+	// Start is where a first start (no position stored) reads from: the
+	// zero time is the upstream's last minute; an earlier time replays
+	// what the upstream still keeps since then (its retention bounds it).
+	Start time.Time
 	// MaxEventBytes bounds an SSE event; a longer one ends the connection
 	// as malformed (default 2 MiB).
 	MaxEventBytes int
@@ -173,6 +177,9 @@ func (u *Upstream) Open(log *slog.Logger, r input.Reporter) (input.Source, error
 	fresh := cur.empty() && cur.floor == 0
 	if fresh {
 		cur.started(time.Now()) // written at the first commit
+		if !u.opts.Start.IsZero() {
+			cur.floor = max(u.opts.Start.UnixMilli(), 1)
+		}
 	}
 	h, since := cur.header(u.topics)
 	log.Info("relaying upstream", slog.String("url", u.base.String()), slog.Int("streams", len(u.opts.Catalog.Streams())),

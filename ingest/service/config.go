@@ -74,7 +74,8 @@ type kafkaSettings struct {
 	clusters  []source.Cluster
 	start     source.Start
 	security  source.Security
-	upstreams []*url.URL
+	upstreams  []*url.URL
+	relayStart time.Time // INGEST_START for a relay: zero for latest
 }
 
 // kafka validates the configuration and parses its source variables.
@@ -92,6 +93,15 @@ func (c *Config) kafka() (kafkaSettings, error) {
 		}
 		if ua := strings.TrimSpace(c.UpstreamUserAgent); ua == "" || strings.ContainsAny(ua, "\r\n") {
 			return k, &settings.VarError{Var: "INGEST_UPSTREAM_USER_AGENT", Err: errors.New("must name the relay and how to reach its operator (Wikimedia's User-Agent policy)")}
+		}
+		switch c.Start {
+		case "", "latest":
+		case "earliest":
+			k.relayStart = time.UnixMilli(1)
+		default:
+			if k.relayStart, err = time.Parse(time.RFC3339, c.Start); err != nil {
+				return k, &settings.VarError{Var: "INGEST_START", Err: fmt.Errorf("%q: want latest, earliest or an RFC 3339 time", c.Start)}
+			}
 		}
 		return k, c.checkCommon()
 	default:

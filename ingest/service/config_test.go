@@ -112,6 +112,9 @@ func TestRunConfigurationErrors(t *testing.T) {
 		{"relay without User-Agent", func(c *Config) {
 			c.Source, c.UpstreamURLs, c.UpstreamUserAgent = SourceEventStreams, "https://stream.wikimedia.org", " "
 		}, "INGEST_UPSTREAM_USER_AGENT"},
+		{"relay start", func(c *Config) {
+			c.Source, c.UpstreamURLs, c.Start = SourceEventStreams, "https://stream.wikimedia.org", "yesterday"
+		}, "INGEST_START"},
 		{"relay checks the common variables", func(c *Config) {
 			c.Source, c.UpstreamURLs, c.MaxInFlight = SourceEventStreams, "https://stream.wikimedia.org", 0
 		}, "INGEST_MAX_IN_FLIGHT"},
