@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/position"
@@ -212,6 +211,3 @@ func (c *cursor) merge(s stored) {
 func sinceParam(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
 }
-
-// itoa32 formats a partition.
-func itoa32(n int32) string { return strconv.FormatInt(int64(n), 10) }

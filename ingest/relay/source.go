@@ -28,7 +28,6 @@ type source struct {
 
 	// The pipeline's goroutine only.
 	polled  []input.Record
-	ids     []string // the upstream id of each polled record
 	pending []handed // handed to the pipeline, not yet known to be stored, in order
 	marked  map[input.Partition]int64
 

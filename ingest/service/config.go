@@ -71,9 +71,9 @@ const (
 // kafkaSettings are the parsed source variables: Kafka's, or the
 // upstreams of a relay.
 type kafkaSettings struct {
-	clusters  []source.Cluster
-	start     source.Start
-	security  source.Security
+	clusters   []source.Cluster
+	start      source.Start
+	security   source.Security
 	upstreams  []*url.URL
 	relayStart time.Time // INGEST_START for a relay: zero for latest
 }
