@@ -70,6 +70,7 @@ const (
 	faultStall
 	faultHTML
 	fault500
+	faultErrorEvent // KafkaSSE's error event after the start, then the end
 )
 
 type fakeES struct {
@@ -216,6 +217,11 @@ func (f *fakeES) serve(w http.ResponseWriter, r *http.Request) {
 	case fault500:
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `{"message":"Kafka broker down","origin":"KafkaSSE"}`+"\n")
+		return
+	}
+	if flt == faultErrorEvent {
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		fmt.Fprint(w, ":ok\n\nevent: error\nid: []\ndata: {\"message\":\"Local: Broker transport failure\",\"origin\":\"KafkaSSE\",\"name\":\"KafkaSSEError\"}\n\n")
 		return
 	}
 	asg, ok := f.assign(r)

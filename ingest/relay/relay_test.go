@@ -309,8 +309,8 @@ func TestBadInputIsDeadLetteredOrRetried(t *testing.T) {
 	inproctest.WaitFor(t, 30*time.Second, func() bool {
 		return inproctest.Metric(r.reg, "eventstreams_ingest_deadletters_total") >= 2 && w.events() >= 13
 	})
-	// An HTML page and a 500 instead of a stream: retried.
-	f.setFaults(0, faultHTML, fault500)
+	// An HTML page, a 500 and an error event instead of a stream: retried.
+	f.setFaults(0, faultHTML, fault500, faultErrorEvent)
 	f.mu.Lock()
 	f.notify() // nothing new; the next cut reconnects
 	f.mu.Unlock()
@@ -330,7 +330,7 @@ func TestBadInputIsDeadLetteredOrRetried(t *testing.T) {
 	if reasons["invalid_json"] < 1 || reasons["meta_not_object"] < 1 || len(reasons) != 2 {
 		t.Errorf("dead letters by reason: %v", reasons)
 	}
-	for _, reason := range []string{"not_sse", "status_5xx"} {
+	for _, reason := range []string{"not_sse", "status_5xx", "error_event"} {
 		if n := inproctest.Metric(r.reg, "eventstreams_ingest_upstream_reconnects_total", "reason", reason); n < 1 {
 			t.Errorf("reconnects for %s: %v", reason, n)
 		}
