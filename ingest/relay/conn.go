@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	sse "github.com/tmaxmax/go-sse"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
 )
 
 // item is a record and the upstream id it came with.
@@ -216,44 +216,29 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// eventMeta is what the relay reads of an event.
-type eventMeta struct {
-	Meta struct {
-		Topic     string          `json:"topic"`
-		Stream    string          `json:"stream"`
-		Partition json.RawMessage `json:"partition"`
-		Offset    json.RawMessage `json:"offset"`
-		DT        string          `json:"dt"`
-	} `json:"meta"`
-}
-
 // record makes the record of an SSE event; false for an event of a stream
 // that was not asked for (counted and skipped).
 func (r *reader) record(ev sse.Event) (item, bool) {
 	now := time.Now()
 	id, hasID := r.cur.update(ev.LastEventID)
 	data := []byte(ev.Data)
-	var m eventMeta
-	parsed := json.Unmarshal(data, &m) == nil
-	topic, known := r.topicOf(m.Meta.Topic, m.Meta.Stream)
+	m, parsed := envelope.ReadMeta(data)
+	topic, known := r.topicOf(m.Topic, m.Stream)
 	if parsed && !known {
-		r.report.ReadFailed(fmt.Errorf("an event of stream %q, topic %q, which was not asked for", m.Meta.Stream, m.Meta.Topic))
+		r.report.ReadFailed(fmt.Errorf("an event of stream %q, topic %q, which was not asked for", m.Stream, m.Topic))
 		return item{}, false
 	}
 	var part int32
-	o := &input.Origin{Topic: m.Meta.Topic}
-	if n, err := strconv.ParseInt(string(m.Meta.Partition), 10, 32); err == nil {
-		part, o.Partition = int32(n), string(m.Meta.Partition)
-	}
-	if _, err := strconv.ParseInt(string(m.Meta.Offset), 10, 64); err == nil {
-		o.Offset = string(m.Meta.Offset)
+	o := &input.Origin{Topic: m.Topic, Offset: m.Offset}
+	if n, err := strconv.ParseInt(m.Partition, 10, 32); err == nil {
+		part, o.Partition = int32(n), m.Partition
 	}
 	t, ok := time.Time{}, false
 	if hasID {
-		t, ok = eventTime(id, m.Meta.Topic, part)
+		t, ok = eventTime(id, m.Topic, part)
 	}
 	if !ok {
-		if dt, err := time.Parse(time.RFC3339, m.Meta.DT); err == nil {
+		if dt, err := time.Parse(time.RFC3339, m.DT); err == nil {
 			t, ok = dt, true
 		}
 	}

@@ -182,7 +182,11 @@ func (u *Upstream) Open(log *slog.Logger, r input.Reporter) (input.Source, error
 		}
 	}
 	h, since := cur.header(u.topics)
+	from := "the upstream's newest events"
+	if since > 0 {
+		from = sinceParam(since)
+	}
 	log.Info("relaying upstream", slog.String("url", u.base.String()), slog.Int("streams", len(u.opts.Catalog.Streams())),
-		slog.String("resume", h), slog.String("since", sinceParam(since)))
+		slog.String("last_event_id", h), slog.String("since", from))
 	return u.open(log, r, kv, cur, fresh), nil
 }

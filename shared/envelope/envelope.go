@@ -10,8 +10,10 @@
 //     id: meta.id and the wiki id (the first of wiki, database, wiki_id).
 //
 // Prepare does all of this for ingest in one call, returning the enriched
-// event, its de-duplication id and its subject's wiki token. ReadAttributes,
-// for serve, reads the members its field filters select on.
+// event, its de-duplication id and its subject's wiki token; PrepareAsIs
+// does it for an event relayed from an upstream EventStreams, which keeps
+// its meta as it came, and ReadMeta reads that meta for the relay.
+// ReadAttributes, for serve, reads the members its field filters select on.
 //
 // The functions are pure and safe for concurrent use.
 package envelope
