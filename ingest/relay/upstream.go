@@ -27,8 +27,10 @@ type Options struct {
 	Catalog *catalog.Catalog
 	// UserAgent is sent with every request (required).
 	UserAgent string
-	// Bucket is the NATS KV bucket of positions (required).
-	Bucket string
+	// Bucket is the NATS KV bucket of positions (required), created with
+	// Replicas replicas (default 1; INGEST_REPLICAS, as the stream).
+	Bucket   string
+	Replicas int
 	// Start is where a first start (no position stored) reads from: the
 	// zero time is the upstream's last minute; an earlier time replays
 	// what the upstream still keeps since then (its retention bounds it).
@@ -160,7 +162,8 @@ func (u *Upstream) Open(log *slog.Logger, r input.Reporter) (input.Source, error
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: u.opts.Bucket,
-		Description: "EventStreams relay: the last upstream id acknowledged, per upstream and stream", History: 1})
+		Description: "EventStreams relay: the last upstream id acknowledged, per upstream and stream", History: 1,
+		Storage: jetstream.FileStorage, Replicas: max(u.opts.Replicas, 1)})
 	if err != nil {
 		return nil, fmt.Errorf("relay %s: position bucket %s: %w", u.name, u.opts.Bucket, err)
 	}

@@ -160,7 +160,7 @@ func relaySources(cfg Config, k kafkaSettings, cat *catalog.Catalog, nc *nats.Co
 	var sources []input.Opener
 	for _, u := range k.upstreams {
 		up, err := relay.New(relay.Options{URL: u.String(), Catalog: cat, UserAgent: strings.TrimSpace(cfg.UpstreamUserAgent),
-			Bucket: cfg.Layout().RelayBucket(), MaxEventBytes: cfg.MaxEventBytes + 64<<10, Start: k.relayStart}, nc)
+			Bucket: cfg.Layout().RelayBucket(), Replicas: cfg.Replicas, MaxEventBytes: cfg.MaxEventBytes + 64<<10, Start: k.relayStart}, nc)
 		if err != nil {
 			return nil, err
 		}
