@@ -251,3 +251,14 @@ func readEvents(t *testing.T, url string, n int, more func(id, data string) bool
 		}
 	}
 }
+
+// TestUpstreamFlag: a bad -upstream is refused at once, naming the flag.
+func TestUpstreamFlag(t *testing.T) {
+	if _, err := parseFlags([]string{"-upstream", "stream.wikimedia.org"}); err == nil || !strings.HasPrefix(err.Error(), "-upstream: ") {
+		t.Errorf("parseFlags: %v, want an error about -upstream", err)
+	}
+	c, err := parseFlags([]string{"-upstream", "https://stream.wikimedia.org"})
+	if err != nil || c.upstream != "https://stream.wikimedia.org" {
+		t.Errorf("parseFlags: %+v, %v", c, err)
+	}
+}
