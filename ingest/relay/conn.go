@@ -33,7 +33,8 @@ type reader struct {
 	log    *slog.Logger
 	report input.Reporter
 	out    chan<- item
-	cur    *cursor // where the next connection resumes: the last event read
+	cur    *cursor // where the next connection resumes, but for lastID
+	lastID string  // the upstream id of the last event read, not yet in cur
 	offset int64   // the next record's Offset
 	errors int     // failed connections since the last one that delivered events
 }
@@ -99,6 +100,10 @@ func (r *reader) wait(o outcome) time.Duration {
 
 // connect opens one connection and reads it to its end.
 func (r *reader) connect(ctx context.Context) outcome {
+	if r.lastID != "" {
+		r.cur.update(r.lastID) // parsed once per connection, not per event
+		r.lastID = ""
+	}
 	header, since := r.cur.header(r.u.topics)
 	r.cur.started(time.Now())
 	connCtx, cancel := context.WithCancel(ctx)
@@ -220,7 +225,9 @@ func retryAfter(v string, now time.Time) time.Duration {
 // that was not asked for (counted and skipped).
 func (r *reader) record(ev sse.Event) (item, bool) {
 	now := time.Now()
-	id, hasID := r.cur.update(ev.LastEventID)
+	if ev.LastEventID != "" {
+		r.lastID = ev.LastEventID
+	}
 	data := []byte(ev.Data)
 	m, parsed := envelope.ReadMeta(data)
 	topic, known := r.topicOf(m.Topic, m.Stream)
@@ -233,10 +240,7 @@ func (r *reader) record(ev sse.Event) (item, bool) {
 	if n, err := strconv.ParseInt(m.Partition, 10, 32); err == nil {
 		part, o.Partition = int32(n), m.Partition
 	}
-	t, ok := time.Time{}, false
-	if hasID {
-		t, ok = eventTime(id, m.Topic, part)
-	}
+	t, ok := eventTime(ev.LastEventID, m.Topic, part)
 	if !ok {
 		if dt, err := time.Parse(time.RFC3339, m.DT); err == nil {
 			t, ok = dt, true

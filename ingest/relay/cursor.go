@@ -67,33 +67,31 @@ func (c *cursor) started(now time.Time) {
 	}
 }
 
-// update moves the cursor to an upstream id. It returns the parsed id, or
-// false when the id is not one (it is then ignored).
-func (c *cursor) update(raw string) (position.Resume, bool) {
-	r, err := position.ParseLastEventID(raw)
-	if err != nil || r.Kind == position.KindNone {
-		return r, false
+// update moves the cursor to an upstream id; false when it is not one
+// (it is then ignored). Ids are cumulative: the last id of a connection
+// says all the cursor needs of it, given the cursor as it was before.
+func (c *cursor) update(raw string) bool {
+	id, ok := parseUpstreamID(raw)
+	if !ok {
+		return false
 	}
-	if r.Kind == position.KindID {
+	if id.seq {
 		c.seqID = raw
-		return r, true
+		return true
 	}
 	c.seqID = ""
-	for _, e := range r.Entries {
-		if e.Partition < 0 {
-			continue // a topic name: no position
-		}
-		k := tp{e.Topic, e.Partition}
+	for _, e := range id.entries {
+		k := tp{e.Topic, *e.Partition}
 		switch {
-		case e.HasTimestamp:
-			c.ts[k] = max(e.Timestamp-1, 0)
+		case e.Timestamp != nil:
+			c.ts[k] = max(*e.Timestamp-1, 0)
 		default:
 			if _, ok := c.ts[k]; !ok {
 				c.ts[k] = c.floor
 			}
 		}
 	}
-	return r, true
+	return true
 }
 
 // resumeEntry is one entry of the Last-Event-ID the relay sends.
@@ -139,23 +137,6 @@ func (c *cursor) header(topics []string) (h string, since int64) {
 	return string(b), since
 }
 
-// eventTime is an event's Kafka timestamp as its upstream id gives it: the
-// id's timestamp − 1 for the event's topic-partition (ours: the id's),
-// false when the id has none.
-func eventTime(r position.Resume, topic string, partition int32) (time.Time, bool) {
-	switch r.Kind {
-	case position.KindID:
-		return time.UnixMilli(max(r.ID.Timestamp-1, 0)), true
-	case position.KindKafka:
-		for _, e := range r.Entries {
-			if e.Topic == topic && e.Partition == partition && e.HasTimestamp {
-				return time.UnixMilli(max(e.Timestamp-1, 0)), true
-			}
-		}
-	}
-	return time.Time{}, false
-}
-
 // stored is the value of one key of the position bucket: the position of
 // one upstream for one stream.
 type stored struct {
@@ -194,6 +175,7 @@ func (c *cursor) merge(s stored) {
 		c.floor = s.Floor
 	}
 	if r, err := position.ParseLastEventID(s.ID); err == nil && r.Kind == position.KindID {
+		// This project's ids are short: the whole of serve's parser.
 		if c.seqID == "" {
 			c.seqID = s.ID
 		} else if cur, err := position.ParseLastEventID(c.seqID); err == nil && r.ID.Seq < cur.ID.Seq {

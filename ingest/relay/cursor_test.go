@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,5 +55,37 @@ func TestCursorResumesWithoutSkipping(t *testing.T) {
 				t.Errorf("after a store and a load: %s since %d", h2, s2)
 			}
 		})
+	}
+}
+
+// TestLongUpstreamIDs: an id of every public stream at once (over 4 KB,
+// more than serve takes from its clients) moves the cursor, and each
+// event's time is read from its own entry.
+func TestLongUpstreamIDs(t *testing.T) {
+	var entries []string
+	for i := range 60 {
+		entries = append(entries, fmt.Sprintf(`{"topic":"eqiad.mediawiki.some_long_stream_name_number_%d.v1","partition":0,"timestamp":%d}`, i, 1000+i))
+	}
+	raw := "[" + strings.Join(entries, ",") + "]"
+	if len(raw) <= 4096 {
+		t.Fatalf("id of %d bytes, want more than 4096", len(raw))
+	}
+	c := newCursor()
+	if !c.update(raw) || len(c.ts) != 60 || c.ts[tp{"eqiad.mediawiki.some_long_stream_name_number_59.v1", 0}] != 1058 {
+		t.Errorf("cursor after a long id: %v", c.ts)
+	}
+	if ts, ok := eventTime(raw, "eqiad.mediawiki.some_long_stream_name_number_7.v1", 0); !ok || ts.UnixMilli() != 1006 {
+		t.Errorf("eventTime = %v, %v; want 1006", ts.UnixMilli(), ok)
+	}
+	if _, ok := eventTime(raw, "eqiad.mediawiki.some_long_stream_name_number_7.v1", 1); ok {
+		t.Error("eventTime found a time for a partition the id does not name")
+	}
+	if ts, ok := eventTime(`[{"seq":5,"timestamp":1700000000001,"epoch":"abc"}]`, "any", 0); !ok || ts.UnixMilli() != 1700000000000 {
+		t.Errorf("eventTime of our id = %v, %v", ts.UnixMilli(), ok)
+	}
+	for _, bad := range []string{`[]`, `[{"partition":0,"timestamp":1}]`, `[{"topic":"a","timestamp":1}]`, `{"topic":"a"}`, `x`} {
+		if c.update(bad) {
+			t.Errorf("update(%s) accepted it", bad)
+		}
 	}
 }

@@ -108,7 +108,7 @@ func (s *source) Mark(marks map[input.Partition]input.Position) {
 		return
 	}
 	s.mu.Lock()
-	if _, ok := s.acked.update(last); ok {
+	if s.acked.update(last) {
 		s.lastID, s.dirty = last, true
 	}
 	s.mu.Unlock()
