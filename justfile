@@ -1,6 +1,6 @@
 # EventStreams in Go: common tasks. `just --list` shows them.
 
-# Run the whole system in one process (embedded NATS, two Kafka clusters, ingest, serve on :8092)
+# Run the whole system in one process (embedded NATS, two Kafka clusters, ingest, serve on :8092); -upstream URL relays an EventStreams instead
 dev *ARGS:
     go run ./infra/devstack {{ARGS}}
 
@@ -44,6 +44,10 @@ fmt:
 # Start the compose stack (Kafka ×2, MirrorMaker, NATS ×3, producer, ingest, serve ×2, nginx on :8092)
 up:
     docker compose up --build -d
+
+# Start the compose relay profile: ingest reading stream.wikimedia.org (or RELAY_UPSTREAM) and serve on :8093
+relay:
+    docker compose --profile relay up --build -d serve-relay
 
 # Stop the compose stack and remove its volumes
 down:

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/relay"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 )
 
@@ -21,7 +23,7 @@ const root = "../.."
 func load(t *testing.T) *types.Project {
 	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
-		cli.WithWorkingDirectory(root), cli.WithName("eventstreams"))
+		cli.WithWorkingDirectory(root), cli.WithName("eventstreams"), cli.WithProfiles([]string{"relay"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +84,12 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	}
 	common := "shared/settings/settings.go"
 	programs := map[string]map[string]bool{
-		"ingest":   readVars(t, "ingest/service/config.go", common),
-		"serve-1":  readVars(t, "serve/service/config.go", common),
-		"serve-2":  readVars(t, "serve/service/config.go", common),
-		"producer": readVars(t, "infra/producer/main.go"),
+		"ingest":       readVars(t, "ingest/service/config.go", common),
+		"serve-1":      readVars(t, "serve/service/config.go", common),
+		"serve-2":      readVars(t, "serve/service/config.go", common),
+		"producer":     readVars(t, "infra/producer/main.go"),
+		"ingest-relay": readVars(t, "ingest/service/config.go", common),
+		"serve-relay":  readVars(t, "serve/service/config.go", common),
 	}
 
 	t.Run("our services read every variable they are given, and are built here", func(t *testing.T) {
@@ -156,6 +160,42 @@ func TestComposeMatchesTheCode(t *testing.T) {
 			if !slices.Contains(svc("mirrormaker").GetDependencies(), "kafka-"+dc) {
 				t.Errorf("mirrormaker does not depend on kafka-%s", dc)
 			}
+		}
+	})
+
+	t.Run("the relay profile: its own stream, an upstream, serve on its own port", func(t *testing.T) {
+		in, out := svc("ingest-relay"), svc("serve-relay")
+		for _, s := range []types.ServiceConfig{in, out} {
+			if !slices.Equal(s.Profiles, []string{"relay"}) {
+				t.Errorf("%s: profiles %v, want [relay]", s.Name, s.Profiles)
+			}
+		}
+		if env(in, "INGEST_SOURCE") != "eventstreams" {
+			t.Errorf("ingest-relay: INGEST_SOURCE %q", env(in, "INGEST_SOURCE"))
+		}
+		if _, err := relay.ParseURLs(env(in, "INGEST_UPSTREAM_URLS")); err != nil {
+			t.Errorf("ingest-relay: INGEST_UPSTREAM_URLS: %v", err)
+		}
+		for _, k := range []string{"ES_JETSTREAM_STREAM", "ES_SUBJECT_PREFIX", "ES_STREAM_CONFIG", "ES_ALLOWED_STREAMS", "ES_DC_PREFIXES"} {
+			if env(in, k) != env(out, k) {
+				t.Errorf("%s: ingest-relay %q, serve-relay %q", k, env(in, k), env(out, k))
+			}
+			if k == "ES_JETSTREAM_STREAM" || k == "ES_SUBJECT_PREFIX" {
+				if v := env(svc("ingest"), k); v == env(in, k) {
+					t.Errorf("%s %q: the relay shares the Kafka stack's stream or subjects", k, v)
+				}
+			}
+		}
+		if !slices.Contains(out.GetDependencies(), "ingest-relay") {
+			t.Error("serve-relay does not depend on ingest-relay")
+		}
+		prt := port(t, env(out, "SERVE_ADDR"))
+		published := false
+		for _, pc := range out.Ports {
+			published = published || pc.Published == prt && strconv.Itoa(int(pc.Target)) == prt
+		}
+		if !published {
+			t.Errorf("serve-relay does not publish its SERVE_ADDR port %s", prt)
 		}
 	})
 

@@ -23,6 +23,14 @@
 //	-data        directory for NATS's and Kafka's data, kept across runs
 //	             (DEVSTACK_DATA; default: a temporary directory, removed at exit)
 //	-rate        events per second produced (DEVSTACK_RATE, default 50)
+//	-upstream    relay mode: read an upstream EventStreams at this base URL
+//	             (DEVSTACK_UPSTREAM, e.g. https://stream.wikimedia.org)
+//	             instead of running Kafka and the producer
+//
+// In relay mode (go run ./infra/devstack -upstream https://stream.wikimedia.org)
+// it runs embedded NATS, ingest with INGEST_SOURCE=eventstreams reading
+// every allowed stream of the upstream, and serve: a local, replayable copy
+// of the upstream's live traffic, kept an hour.
 package main
 
 import (
@@ -36,6 +44,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/relay"
 )
 
 func main() {
@@ -65,6 +75,7 @@ type config struct {
 	kafkaPorts [2]int
 	data       string
 	rate       float64
+	upstream   string // relay mode when set
 }
 
 func parseFlags(args []string) (config, error) {
@@ -76,6 +87,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&kafkaPorts, "kafka-ports", envOr("DEVSTACK_KAFKA_PORTS", "9092,9093"), "eqiad and codfw broker ports")
 	fs.StringVar(&c.data, "data", os.Getenv("DEVSTACK_DATA"), "directory for NATS and Kafka data, kept across runs (default: temporary)")
 	fs.Float64Var(&c.rate, "rate", envFloat("DEVSTACK_RATE", 50), "events per second produced")
+	fs.StringVar(&c.upstream, "upstream", os.Getenv("DEVSTACK_UPSTREAM"), "relay an upstream EventStreams at this base URL instead of running Kafka (e.g. https://stream.wikimedia.org)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -92,6 +104,11 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.natsPort < 0 || c.natsPort > 65535 {
 		return c, fmt.Errorf("-nats-port: %d is not a port", c.natsPort)
+	}
+	if c.upstream != "" {
+		if _, err := relay.ParseURLs(c.upstream); err != nil {
+			return c, fmt.Errorf("-upstream: %w", err)
+		}
 	}
 	if c.rate <= 0 || c.rate > 100_000 {
 		return c, fmt.Errorf("-rate: %v: want between 0 and 100000 events per second", c.rate)

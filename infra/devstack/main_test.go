@@ -159,3 +159,109 @@ func TestPortInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestDevstackRelay runs two devstacks: an upstream (Kafka, producer,
+// ingest, serve) and a relay reading it (-upstream). Every event the
+// upstream served first is relayed once, byte for byte: this project's
+// own serve as the upstream, its ids resumed exactly.
+func TestDevstackRelay(t *testing.T) {
+	upstream := startDevstack(t, "-rate", "200")
+	relayed := startDevstack(t, "-upstream", upstream)
+
+	// The upstream's first 300 events, then the relay's until it has them.
+	want := readEvents(t, upstream+"/v2/stream/recentchange,revision-create,page-create?seq=1", 300, nil)
+	got := map[string]string{}
+	readEvents(t, relayed+"/v2/stream/recentchange,revision-create,page-create?seq=1", 0, func(id, data string) bool {
+		if _, dup := got[id]; dup {
+			t.Errorf("event %s relayed twice", id)
+		}
+		got[id] = data
+		for id := range want {
+			if _, ok := got[id]; !ok {
+				return true
+			}
+		}
+		return false
+	})
+	for id, data := range want {
+		if got[id] != data {
+			t.Errorf("event %s: relayed\n%s\nupstream\n%s", id, got[id], data)
+		}
+	}
+}
+
+// startDevstack starts a devstack on free ports and returns serve's base URL.
+func startDevstack(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := inproctest.Binary(t, "github.com/wikimedia-eventstreams-go/eventstreams/infra/devstack")
+	addr := inproctest.FreeAddr(t)
+	cmd := exec.Command(bin, append([]string{"-addr", addr, "-nats-port", "0", "-kafka-ports", "0,0"}, args...)...)
+	cmd.Env = append(os.Environ(), "SERVE_ADDR=")
+	var stdout, stderr inproctest.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	inproctest.WaitFor(t, 60*time.Second, func() bool { return strings.Contains(stdout.String(), "devstack is running") })
+	return "http://" + addr
+}
+
+// readEvents reads a stream: n events (meta.id → data), or, with n 0,
+// until more returns false. It fails the test after 60 s.
+func readEvents(t *testing.T, url string, n int, more func(id, data string) bool) map[string]string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s: %d %s", url, resp.StatusCode, body)
+	}
+	timer := time.AfterFunc(60*time.Second, func() { resp.Body.Close() })
+	defer timer.Stop()
+	out := map[string]string{}
+	r := bufio.NewReader(resp.Body)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%s: after %d events: %v", url, len(out), err)
+		}
+		v, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSuffix(v, "\n")
+		var e struct{ Meta struct{ ID string } }
+		if err := json.Unmarshal([]byte(v), &e); err != nil {
+			t.Fatalf("data is not JSON: %v", err)
+		}
+		out[e.Meta.ID] = v
+		if n > 0 && len(out) >= n || more != nil && !more(e.Meta.ID, v) {
+			return out
+		}
+	}
+}
+
+// TestUpstreamFlag: a bad -upstream is refused at once, naming the flag.
+func TestUpstreamFlag(t *testing.T) {
+	if _, err := parseFlags([]string{"-upstream", "stream.wikimedia.org"}); err == nil || !strings.HasPrefix(err.Error(), "-upstream: ") {
+		t.Errorf("parseFlags: %v, want an error about -upstream", err)
+	}
+	c, err := parseFlags([]string{"-upstream", "https://stream.wikimedia.org"})
+	if err != nil || c.upstream != "https://stream.wikimedia.org" {
+		t.Errorf("parseFlags: %+v, %v", c, err)
+	}
+}

@@ -63,6 +63,8 @@ const (
 // between the clusters; serve (its streams end cleanly, then the server);
 // ingest (it waits for JetStream's acknowledgements and commits); the
 // Kafka clusters; NATS. Meanwhile it trims the Kafka clusters (trimKafka).
+// In relay mode (cfg.upstream) there is no Kafka, MirrorMaker or producer:
+// ingest reads the upstream.
 func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error {
 	serveLn, err := checkPorts(cfg)
 	if err != nil {
@@ -89,9 +91,13 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	}
 	defer ns.Shutdown()
 
+	relayMode := cfg.upstream != ""
 	var clusters [2]*kfake.Cluster
 	var brokers []string
 	for i, dc := range dcs {
+		if relayMode {
+			break // no Kafka: ingest reads the upstream
+		}
 		kdir := ""
 		if cfg.data != "" {
 			kdir = filepath.Join(dir, "kafka-"+dc)
@@ -113,8 +119,12 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ingestCfg := ingest.DefaultConfig()
 	ingestCfg.NATSURL = ns.ClientURL()
-	ingestCfg.KafkaClusters = strings.Join(brokers, ";")
-	ingestCfg.Start = "earliest"
+	if relayMode {
+		ingestCfg.Source, ingestCfg.UpstreamURLs = ingest.SourceEventStreams, cfg.upstream
+	} else {
+		ingestCfg.KafkaClusters = strings.Join(brokers, ";")
+		ingestCfg.Start = "earliest"
+	}
 	ingestCfg.MaxAge = streamMaxAge
 	ingestCfg.MaxBytes = streamMaxBytes
 	ingestCfg.DuplicateWindow = duplicateWindow
@@ -166,6 +176,21 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 		return fmt.Errorf("serve: %w", err)
 	}
 
+	if relayMode {
+		printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), "Upstream      "+cfg.upstream+"  (relayed; the first start replays its last minute)")
+		select {
+		case <-ctx.Done():
+		case err := <-ingestDone:
+			ingestDone <- err
+			return fmt.Errorf("ingest stopped: %v", err)
+		case err := <-serveDone:
+			serveDone <- err
+			return fmt.Errorf("serve stopped: %v", err)
+		}
+		fmt.Fprintln(out, "\nstopping…")
+		return nil
+	}
+
 	// MirrorMaker, the producer and the trimming of the Kafka clusters.
 	gen, err := eventgen.New(eventgen.Options{Rate: cfg.rate})
 	if err != nil {
@@ -181,7 +206,8 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 	working.Go(func() { workDone <- produce(work, gen, clusters) })
 	working.Go(func() { workDone <- trimKafka(work, clusters, ingestCfg.ConsumerGroup, log) })
 
-	printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), clusters, cat)
+	printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), fmt.Sprintf("Kafka         eqiad %s, codfw %s  (%d topics in each)",
+		strings.Join(clusters[0].ListenAddrs(), ","), strings.Join(clusters[1].ListenAddrs(), ","), len(cat.Topics())))
 	select {
 	case <-ctx.Done():
 	case err := <-workDone:
@@ -217,6 +243,9 @@ func checkPorts(cfg config) (net.Listener, error) {
 		return nil, err
 	}
 	for i, dc := range dcs {
+		if cfg.upstream != "" {
+			break // no Kafka in relay mode
+		}
 		if err := free(cfg.kafkaPorts[i], "Kafka "+dc, "-kafka-ports"); err != nil {
 			return nil, err
 		}
@@ -348,7 +377,9 @@ func produce(ctx context.Context, gen *eventgen.Generator, clusters [2]*kfake.Cl
 	return err
 }
 
-func printWelcome(out io.Writer, addr, natsURL string, clusters [2]*kfake.Cluster, cat *catalog.Catalog) {
+// printWelcome says where to look; source is the line about what ingest
+// reads.
+func printWelcome(out io.Writer, addr, natsURL, source string) {
 	host := addr
 	if strings.HasPrefix(host, "[::]:") || strings.HasPrefix(host, "0.0.0.0:") || strings.HasPrefix(host, ":") {
 		host = "localhost:" + host[strings.LastIndex(host, ":")+1:]
@@ -367,8 +398,8 @@ func printWelcome(out io.Writer, addr, natsURL string, clusters [2]*kfake.Cluste
   spec          %[1]s/?spec
   metrics       %[1]s/metrics
   NATS          %[2]s  (JetStream stream EVENTSTREAMS, subjects eventstreams.<stream>.<wiki>)
-  Kafka         eqiad %[3]s, codfw %[4]s  (%[5]d topics in each)
+  %[3]s
 
 Ctrl-C stops everything.
-`, base, natsURL, strings.Join(clusters[0].ListenAddrs(), ","), strings.Join(clusters[1].ListenAddrs(), ","), len(cat.Topics()))
+`, base, natsURL, source)
 }

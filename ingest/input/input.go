@@ -5,10 +5,10 @@
 // (its partitions, its lag, its health).
 //
 // The first Source is a Kafka cluster read with a consumer group (package
-// source). The types here name no Kafka client, so that another source (an
-// upstream EventStreams service read over SSE, its position kept in a NATS
-// KV bucket) plugs into the same pipeline, with the same ordering,
-// acknowledgement, failure barrier and commit logic.
+// source). The second is an upstream EventStreams service read over SSE,
+// its position kept in a NATS KV bucket (package relay). Both plug into
+// the same pipeline, with the same ordering, acknowledgement, failure
+// barrier and commit logic.
 package input
 
 import (
@@ -85,6 +85,19 @@ type Record struct {
 	Time time.Time
 	// Value is the record's bytes: the event.
 	Value []byte
+	// Origin is nil for a record read from Kafka: the pipeline sets the
+	// event's meta.topic, meta.partition and meta.offset to the record's
+	// coordinates. A record relayed from an upstream EventStreams, which
+	// set them already, has an Origin: its event is stored as it came, and
+	// Origin gives the coordinate headers.
+	Origin *Origin
+}
+
+// Origin is where an upstream EventStreams read an event: its meta.topic,
+// meta.partition and meta.offset as they are in the event ("" when
+// absent), which become the Es-Topic, Es-Partition and Es-Offset headers.
+type Origin struct {
+	Topic, Partition, Offset string
 }
 
 // Reporter receives what a source observes besides its records. The
@@ -109,6 +122,19 @@ type Reporter interface {
 	// CommitFailed: committing marked positions failed; counted. The
 	// positions are committed again at the next commit.
 	CommitFailed(err error)
+
+	// What a source read over HTTP observes (an upstream EventStreams; the
+	// Kafka source calls none of these).
+
+	// Reconnected: the source connects again, for a reason such as
+	// "cut" (the upstream ended the stream), "idle", "status_429",
+	// "status_5xx", "network", "malformed"; counted per reason.
+	Reconnected(reason string)
+	// Received: n more bytes were read from the upstream.
+	Received(n int)
+	// Behind: how far behind real time the newest event read is (now minus
+	// its time).
+	Behind(d time.Duration)
 }
 
 // Rewinder is an Opener whose committed positions can be moved back to a

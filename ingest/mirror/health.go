@@ -64,6 +64,18 @@ func (r *reporter) CommitFailed(error) {
 	r.m.metrics.commitErrs.WithLabelValues(r.name).Inc()
 }
 
+func (r *reporter) Reconnected(reason string) {
+	r.m.metrics.reconnects.WithLabelValues(r.name, reason).Inc()
+}
+
+func (r *reporter) Received(n int) {
+	r.m.metrics.upstreamBytes.WithLabelValues(r.name).Add(float64(n))
+}
+
+func (r *reporter) Behind(d time.Duration) {
+	r.m.metrics.upstreamLag.WithLabelValues(r.name).Set(d.Seconds())
+}
+
 // Health is what /healthz reports.
 type Health struct {
 	Status string                   `json:"status"` // "ok" or "unavailable"

@@ -18,13 +18,17 @@ type metrics struct {
 	stalls      *prometheus.CounterVec   // cluster
 	connErrors  *prometheus.CounterVec   // cluster
 	commitErrs  *prometheus.CounterVec   // cluster
+	// An upstream EventStreams (the relay source) only.
+	reconnects    *prometheus.CounterVec // cluster, reason
+	upstreamBytes *prometheus.CounterVec // cluster
+	upstreamLag   *prometheus.GaugeVec   // cluster
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	const ns = "eventstreams_ingest"
 	m := &metrics{
 		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "records_consumed_total",
-			Help: "Kafka records read, per cluster and topic."}, []string{"cluster", "topic"}),
+			Help: "Records read (Kafka records, or events of an upstream EventStreams), per cluster and topic."}, []string{"cluster", "topic"}),
 		published: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "events_published_total",
 			Help: "Events stored in JetStream (acknowledged, not duplicates), per cluster they were read from and stream."}, []string{"cluster", "stream"}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "duplicates_total",
@@ -47,12 +51,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		stalls: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "publish_stalls_total",
 			Help: "Times sending paused because the oldest message in flight had waited over a second for its acknowledgement (a stream leader lost)."}, []string{"cluster"}),
 		connErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "kafka_connect_errors_total",
-			Help: "Failed connections to Kafka brokers."}, []string{"cluster"}),
+			Help: "Failed connections to Kafka brokers or to an upstream EventStreams."}, []string{"cluster"}),
 		commitErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "commit_errors_total",
-			Help: "Kafka offset commits that failed (they are retried at the next commit)."}, []string{"cluster"}),
+			Help: "Commits of positions that failed (Kafka offsets, or an upstream position in NATS KV); retried at the next commit."}, []string{"cluster"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "upstream_reconnects_total",
+			Help: "Connections to an upstream EventStreams opened again, per reason (cut, idle, status_429, status_5xx, status_4xx, not_sse, network, malformed, error_event)."}, []string{"cluster", "reason"}),
+		upstreamBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "upstream_bytes_total",
+			Help: "Bytes read from an upstream EventStreams (response bodies)."}, []string{"cluster"}),
+		upstreamLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "upstream_lag_seconds",
+			Help: "Now minus the time of the newest event read from an upstream EventStreams."}, []string{"cluster"}),
 	}
 	for _, c := range []prometheus.Collector{m.consumed, m.published, m.duplicates, m.skipped, m.deadletters, m.latency,
-		m.lag, m.inFlight, m.retries, m.reorders, m.stalls, m.connErrors, m.commitErrs} {
+		m.lag, m.inFlight, m.retries, m.reorders, m.stalls, m.connErrors, m.commitErrs, m.reconnects, m.upstreamBytes, m.upstreamLag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -141,8 +141,14 @@ func (p *pipeline) prepare(r *input.Record) *entry {
 	if len(r.Value) > p.maxEvent {
 		return p.deadLetter(e, r.Value, r.Time, envelope.ReasonTooLarge)
 	}
-	ev, err := envelope.Prepare(p.buffer(len(r.Value)+128), r.Value, e.stream.name,
-		envelope.Coordinates{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
+	var ev envelope.Prepared
+	var err error
+	if r.Origin != nil {
+		ev, err = envelope.PrepareAsIs(p.buffer(len(r.Value)), r.Value, e.stream.name)
+	} else {
+		ev, err = envelope.Prepare(p.buffer(len(r.Value)+128), r.Value, e.stream.name,
+			envelope.Coordinates{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
+	}
 	if err != nil {
 		var inv *envelope.InvalidError
 		errors.As(err, &inv)
@@ -159,7 +165,21 @@ func (p *pipeline) prepare(r *input.Record) *entry {
 		Data:    ev.Data,
 		Header:  p.coordinates(e, r.Time, e.id),
 	}
+	if o := r.Origin; o != nil {
+		setOrDel(e.msg.Header, layout.HeaderTopic, o.Topic)
+		setOrDel(e.msg.Header, layout.HeaderPartition, o.Partition)
+		setOrDel(e.msg.Header, layout.HeaderOffset, o.Offset)
+	}
 	return e
+}
+
+// setOrDel sets a header, or removes it when v is empty.
+func setOrDel(h nats.Header, key, v string) {
+	if v == "" {
+		h.Del(key)
+		return
+	}
+	h.Set(key, v)
 }
 
 func (p *pipeline) coordinates(e *entry, ts time.Time, msgID string) nats.Header {

@@ -1,10 +1,14 @@
 package service
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/relay"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/standby"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
@@ -17,6 +21,9 @@ import (
 type Config struct {
 	settings.Common
 
+	Source            string        `envconfig:"INGEST_SOURCE" default:"kafka"`
+	UpstreamURLs      string        `envconfig:"INGEST_UPSTREAM_URLS"`
+	UpstreamUserAgent string        `envconfig:"INGEST_UPSTREAM_USER_AGENT" default:"eventstreams-go-relay/1 (https://github.com/wikimedia-eventstreams-go/eventstreams)"`
 	KafkaClusters     string        `envconfig:"INGEST_KAFKA_CLUSTERS"`
 	KafkaTLS          bool          `envconfig:"INGEST_KAFKA_TLS"`
 	KafkaTLSCA        string        `envconfig:"INGEST_KAFKA_TLS_CA"`
@@ -47,7 +54,8 @@ func LoadConfig() (Config, error) { return settings.Load[Config]() }
 
 // DefaultConfig is the configuration of an empty environment, for callers
 // that build one in code (the devstack, tests). It does not validate:
-// INGEST_KAFKA_CLUSTERS has no default.
+// INGEST_KAFKA_CLUSTERS (or, for a relay, INGEST_UPSTREAM_URLS) has no
+// default.
 func DefaultConfig() Config { return settings.DefaultsOf[Config]() }
 
 // Validate checks what can be checked without the network (it does not
@@ -61,20 +69,51 @@ func (c *Config) Validate() error {
 	return err
 }
 
-// kafkaSettings are the parsed Kafka variables.
+// Sources of INGEST_SOURCE.
+const (
+	SourceKafka        = "kafka"
+	SourceEventStreams = "eventstreams"
+)
+
+// kafkaSettings are the parsed source variables: Kafka's, or the
+// upstreams of a relay.
 type kafkaSettings struct {
-	clusters []source.Cluster
-	start    source.Start
-	security source.Security
+	clusters   []source.Cluster
+	start      source.Start
+	security   source.Security
+	upstreams  []*url.URL
+	relayStart time.Time // INGEST_START for a relay: zero for latest
 }
 
-// kafka validates the configuration and parses its Kafka variables.
+// kafka validates the configuration and parses its source variables.
 func (c *Config) kafka() (kafkaSettings, error) {
 	var k kafkaSettings
 	if err := c.Common.Validate(); err != nil {
 		return k, err
 	}
 	var err error
+	switch c.Source {
+	case SourceKafka:
+	case SourceEventStreams:
+		if k.upstreams, err = relay.ParseURLs(c.UpstreamURLs); err != nil {
+			return k, &settings.VarError{Var: "INGEST_UPSTREAM_URLS", Err: err}
+		}
+		if ua := strings.TrimSpace(c.UpstreamUserAgent); ua == "" || strings.ContainsAny(ua, "\r\n") {
+			return k, &settings.VarError{Var: "INGEST_UPSTREAM_USER_AGENT", Err: errors.New("must name the relay and how to reach its operator (Wikimedia's User-Agent policy)")}
+		}
+		switch c.Start {
+		case "", "latest":
+		case "earliest":
+			k.relayStart = time.UnixMilli(1)
+		default:
+			if k.relayStart, err = time.Parse(time.RFC3339, c.Start); err != nil {
+				return k, &settings.VarError{Var: "INGEST_START", Err: fmt.Errorf("%q: want latest, earliest or an RFC 3339 time", c.Start)}
+			}
+		}
+		return k, c.checkCommon()
+	default:
+		return k, &settings.VarError{Var: "INGEST_SOURCE", Err: fmt.Errorf("%q: want kafka or eventstreams", c.Source)}
+	}
 	if k.clusters, err = source.ParseClusters(c.KafkaClusters); err != nil {
 		return k, &settings.VarError{Var: "INGEST_KAFKA_CLUSTERS", Err: err}
 	}
@@ -86,21 +125,30 @@ func (c *Config) kafka() (kafkaSettings, error) {
 	if err := k.security.Validate(); err != nil {
 		return k, &settings.VarError{Var: "INGEST_KAFKA_SASL_MECHANISM", Err: err}
 	}
+	if err := settings.Checks([]settings.Check{
+		{Var: "INGEST_CONSUMER_GROUP", Bad: strings.TrimSpace(c.ConsumerGroup) == "", Msg: "must not be empty"},
+		{Var: "INGEST_SESSION_TIMEOUT", Bad: c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute, Msg: "must be between 6s and 5m (the brokers' default bounds)"},
+	}); err != nil {
+		return k, err
+	}
+	return k, c.checkCommon()
+}
+
+// checkCommon checks the variables of every source.
+func (c *Config) checkCommon() error {
 	if err := settings.Checks(append(c.streamChecks(),
-		settings.Check{Var: "INGEST_CONSUMER_GROUP", Bad: strings.TrimSpace(c.ConsumerGroup) == "", Msg: "must not be empty"},
-		settings.Check{Var: "INGEST_SESSION_TIMEOUT", Bad: c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute, Msg: "must be between 6s and 5m (the brokers' default bounds)"},
 		settings.Check{Var: "INGEST_PROMOTE", Bad: c.Promote && c.DuplicateWindow <= standby.ResumeMargin, Msg: "needs INGEST_DUPLICATE_WINDOW longer than the 2m that a promotion re-reads"},
 		settings.Check{Var: "INGEST_MAX_IN_FLIGHT", Bad: c.MaxInFlight < 1 || c.MaxInFlight > 1<<20, Msg: "must be between 1 and 1048576"},
 		settings.Check{Var: "INGEST_MAX_EVENT_BYTES", Bad: c.MaxEventBytes < 1024 || c.MaxEventBytes > 64<<20, Msg: "must be between 1024 and 67108864"},
 		settings.Check{Var: "INGEST_RECENT_IDS", Bad: c.RecentIDs < 0 || c.RecentIDs > 10_000_000, Msg: "must be between 0 (off) and 10000000"},
 		settings.Check{Var: "INGEST_SHUTDOWN_TIMEOUT", Bad: c.ShutdownTimeout <= 0, Msg: "must be positive"},
 	)); err != nil {
-		return k, err
+		return err
 	}
 	if _, err := settings.ParseLevel(c.LogLevel); err != nil {
-		return k, &settings.VarError{Var: "LOG_LEVEL", Err: err}
+		return &settings.VarError{Var: "LOG_LEVEL", Err: err}
 	}
-	return k, nil
+	return nil
 }
 
 // streamChecks are the checks of the stream's limits and of what every
@@ -129,6 +177,9 @@ func (c Config) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.Any("common", c.Common),
+		slog.String("INGEST_SOURCE", c.Source),
+		slog.String("INGEST_UPSTREAM_URLS", c.UpstreamURLs),
+		slog.String("INGEST_UPSTREAM_USER_AGENT", c.UpstreamUserAgent),
 		slog.String("INGEST_KAFKA_CLUSTERS", c.KafkaClusters),
 		slog.Bool("INGEST_KAFKA_TLS", c.KafkaTLS),
 		slog.String("INGEST_KAFKA_TLS_CA", c.KafkaTLSCA),

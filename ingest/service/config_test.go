@@ -101,6 +101,23 @@ func TestRunConfigurationErrors(t *testing.T) {
 		{"metrics address taken", func(c *Config) { c.MetricsAddr = busy.Addr().String() }, "INGEST_METRICS_ADDR"},
 		{"catalog", func(c *Config) { c.StreamConfig = "/no/such/streams.json" }, "ES_STREAM_CONFIG"},
 		{"NATS URL", func(c *Config) { c.NATSURL = "nats://[bad" }, "NATS_URL"},
+		{"unknown source", func(c *Config) { c.Source = "kinesis" }, "INGEST_SOURCE"},
+		{"relay without upstream", func(c *Config) { c.Source = SourceEventStreams }, "INGEST_UPSTREAM_URLS"},
+		{"relay upstream not http", func(c *Config) {
+			c.Source, c.UpstreamURLs = SourceEventStreams, "stream.wikimedia.org"
+		}, "INGEST_UPSTREAM_URLS"},
+		{"relay upstream twice", func(c *Config) {
+			c.Source, c.UpstreamURLs = SourceEventStreams, "https://a.example, https://a.example/"
+		}, "INGEST_UPSTREAM_URLS"},
+		{"relay without User-Agent", func(c *Config) {
+			c.Source, c.UpstreamURLs, c.UpstreamUserAgent = SourceEventStreams, "https://stream.wikimedia.org", " "
+		}, "INGEST_UPSTREAM_USER_AGENT"},
+		{"relay start", func(c *Config) {
+			c.Source, c.UpstreamURLs, c.Start = SourceEventStreams, "https://stream.wikimedia.org", "yesterday"
+		}, "INGEST_START"},
+		{"relay checks the common variables", func(c *Config) {
+			c.Source, c.UpstreamURLs, c.MaxInFlight = SourceEventStreams, "https://stream.wikimedia.org", 0
+		}, "INGEST_MAX_IN_FLIGHT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package service is ingest's one entry point: Run wires a validated
-// Config into a running mirror (the Kafka sources, the NATS connection,
+// Config into a running mirror (the Kafka sources, or with
+// INGEST_SOURCE=eventstreams the upstream EventStreams of package relay; the NATS connection,
 // the metrics registry, the /metrics and /healthz server) and shuts it all
 // down in order when its context ends. The ingest command calls it with
 // the environment's configuration; the devstack calls it in process.
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/relay"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
@@ -68,9 +71,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	sources, err := kafkaSources(cfg, kafka, cat)
-	if err != nil {
-		return err
+	var sources []input.Opener
+	if cfg.Source == SourceKafka {
+		if sources, err = kafkaSources(cfg, kafka, cat); err != nil {
+			return err
+		}
 	}
 	lis := deps.MetricsListener
 	if lis == nil {
@@ -88,6 +93,12 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			return err
 		}
 		defer nc.Close()
+	}
+	if cfg.Source == SourceEventStreams {
+		if sources, err = relaySources(cfg, kafka, cat, nc); err != nil {
+			log.Error("ingest cannot start", slog.String("error", err.Error()))
+			return err
+		}
 	}
 	reg := deps.Registry
 	if reg == nil {
@@ -141,6 +152,21 @@ func kafkaSources(cfg Config, k kafkaSettings, cat *catalog.Catalog) ([]input.Op
 			return nil, &settings.VarError{Var: "INGEST_KAFKA_TLS_CA", Err: err}
 		}
 		sources = append(sources, s)
+	}
+	return sources, nil
+}
+
+// relaySources are the upstream EventStreams services of a relay, each
+// read on one connection for every allowed stream.
+func relaySources(cfg Config, k kafkaSettings, cat *catalog.Catalog, nc *nats.Conn) ([]input.Opener, error) {
+	var sources []input.Opener
+	for _, u := range k.upstreams {
+		up, err := relay.New(relay.Options{URL: u.String(), Catalog: cat, UserAgent: strings.TrimSpace(cfg.UpstreamUserAgent),
+			Bucket: cfg.Layout().RelayBucket(), Replicas: cfg.Replicas, MaxEventBytes: cfg.MaxEventBytes + 64<<10, Start: k.relayStart}, nc)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, up)
 	}
 	return sources, nil
 }

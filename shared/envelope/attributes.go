@@ -86,3 +86,64 @@ func boolValue(b []byte, m *member) (bool, bool) {
 	}
 	return false, false
 }
+
+// Meta are the members of an event's meta that ingest's relay reads of an
+// event an upstream EventStreams sent: strings unquoted, numbers as they
+// are written, "" when absent or of another JSON type.
+type Meta struct {
+	Topic, Stream, DT string
+	Partition, Offset string // JSON integers as written
+}
+
+// ReadMeta reads an event's Meta. It validates the JSON first (as Enrich
+// does); ok is false when value is not a JSON object. A meta that is
+// absent or not an object gives the zero Meta.
+func ReadMeta(value []byte) (m Meta, ok bool) {
+	top, reason := parseTop(value)
+	if reason != "" {
+		return m, false
+	}
+	var meta *member
+	for i := range top.members {
+		if top.members[i].is(value, "meta") {
+			meta = &top.members[i] // the last one wins, as in JSON.parse
+		}
+	}
+	if meta == nil || value[meta.valueStart] != '{' {
+		return m, true
+	}
+	inner := scanObject(value, meta.valueStart)
+	for i := range inner.members {
+		mb := &inner.members[i]
+		switch {
+		case mb.is(value, "topic"):
+			m.Topic, _ = stringValue(value, mb)
+		case mb.is(value, "stream"):
+			m.Stream, _ = stringValue(value, mb)
+		case mb.is(value, "dt"):
+			m.DT, _ = stringValue(value, mb)
+		case mb.is(value, "partition"):
+			m.Partition = integerText(value[mb.valueStart:mb.valueEnd])
+		case mb.is(value, "offset"):
+			m.Offset = integerText(value[mb.valueStart:mb.valueEnd])
+		}
+	}
+	return m, true
+}
+
+// integerText is b when it is a JSON integer, else "".
+func integerText(b []byte) string {
+	digits := b
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 19 {
+		return ""
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return ""
+		}
+	}
+	return string(b)
+}

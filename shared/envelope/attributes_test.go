@@ -45,3 +45,26 @@ func FuzzReadAttributes(f *testing.F) {
 		ReadAttributes(b)
 	})
 }
+
+func TestReadMeta(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Meta
+		ok   bool
+	}{
+		{`{"meta":{"stream":"mediawiki.recentchange","topic":"eqiad.mediawiki.recentchange","partition":0,"offset":4369496612,"dt":"2022-12-11T04:27:02Z"}}`,
+			Meta{Topic: "eqiad.mediawiki.recentchange", Stream: "mediawiki.recentchange", DT: "2022-12-11T04:27:02Z", Partition: "0", Offset: "4369496612"}, true},
+		{`{"meta":{"topic":"a\u002eb","partition":1.5,"offset":"7"}}`, Meta{Topic: "a.b"}, true},
+		{`{"meta":{"partition":-1}, "meta":{"offset":3}}`, Meta{Offset: "3"}, true},
+		{`{"meta":"x"}`, Meta{}, true},
+		{`{}`, Meta{}, true},
+		{`not json`, Meta{}, false},
+		{`[1]`, Meta{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := ReadMeta([]byte(tt.in))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ReadMeta(%s) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

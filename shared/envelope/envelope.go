@@ -10,8 +10,10 @@
 //     id: meta.id and the wiki id (the first of wiki, database, wiki_id).
 //
 // Prepare does all of this for ingest in one call, returning the enriched
-// event, its de-duplication id and its subject's wiki token. ReadAttributes,
-// for serve, reads the members its field filters select on.
+// event, its de-duplication id and its subject's wiki token; PrepareAsIs
+// does it for an event relayed from an upstream EventStreams, which keeps
+// its meta as it came, and ReadMeta reads that meta for the relay.
+// ReadAttributes, for serve, reads the members its field filters select on.
 //
 // The functions are pure and safe for concurrent use.
 package envelope
@@ -69,28 +71,10 @@ type Coordinates struct {
 // Enrich validates value and appends the enriched event to dst. On error,
 // dst is returned unchanged and the error is an *InvalidError.
 func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
-	top, reason := parseTop(value)
-	if reason != "" {
-		return dst, Fields{}, &InvalidError{Reason: reason}
+	top, meta, f, err := inspect(value)
+	if err != nil {
+		return dst, Fields{}, err
 	}
-	var f Fields
-	var meta *member
-	wikiRank := len(wikiKeys)
-	for i := range top.members {
-		m := &top.members[i]
-		if m.is(value, "meta") {
-			meta = m // the last one wins, as in JSON.parse
-			continue
-		}
-		for rank, wk := range wikiKeys {
-			if rank < wikiRank && m.is(value, wk) {
-				if s, ok := stringValue(value, m); ok && s != "" {
-					f.Wiki, wikiRank = s, rank
-				}
-			}
-		}
-	}
-
 	added := metaMembers(at)
 	switch {
 	case meta == nil:
@@ -112,10 +96,48 @@ func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
 		dst = appendMembers(dst, added[:], "")
 		dst = append(dst, '}')
 		return append(dst, value[meta.valueEnd:]...), f, nil
-	case value[meta.valueStart] != '{':
-		return dst, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
 	}
+	return enrichMeta(dst, value, scanObject(value, meta.valueStart), added), f, nil
+}
 
+// Inspect validates value as Enrich does and reads its Fields, without
+// enriching it: for events that already carry their origin's meta.topic,
+// meta.partition and meta.offset (read from an upstream EventStreams).
+func Inspect(value []byte) (Fields, error) {
+	_, _, f, err := inspect(value)
+	return f, err
+}
+
+// inspect validates value and finds its top-level members, its meta member
+// (nil when absent) and its Fields. The error is an *InvalidError.
+func inspect(value []byte) (object, *member, Fields, error) {
+	top, reason := parseTop(value)
+	if reason != "" {
+		return object{}, nil, Fields{}, &InvalidError{Reason: reason}
+	}
+	var f Fields
+	var meta *member
+	wikiRank := len(wikiKeys)
+	for i := range top.members {
+		m := &top.members[i]
+		if m.is(value, "meta") {
+			meta = m // the last one wins, as in JSON.parse
+			continue
+		}
+		for rank, wk := range wikiKeys {
+			if rank < wikiRank && m.is(value, wk) {
+				if s, ok := stringValue(value, m); ok && s != "" {
+					f.Wiki, wikiRank = s, rank
+				}
+			}
+		}
+	}
+	if meta == nil || value[meta.valueStart] == 'n' {
+		return top, meta, f, nil
+	}
+	if value[meta.valueStart] != '{' {
+		return object{}, nil, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
+	}
 	inner := scanObject(value, meta.valueStart)
 	for i := range inner.members {
 		m := &inner.members[i]
@@ -125,7 +147,7 @@ func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
 			}
 		}
 	}
-	return enrichMeta(dst, value, inner, added), f, nil
+	return top, meta, f, nil
 }
 
 var wikiKeys = [...]string{"wiki", "database", "wiki_id"}

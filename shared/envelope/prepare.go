@@ -26,3 +26,15 @@ func Prepare(dst, value []byte, stream string, at Coordinates) (Prepared, error)
 	}
 	return Prepared{Data: data, ID: DedupID(stream, value, f), WikiToken: layout.WikiToken(f.Wiki)}, nil
 }
+
+// PrepareAsIs is Prepare for an event that already carries its origin's
+// meta.topic, meta.partition and meta.offset (read from an upstream
+// EventStreams, which set them): it validates value as Prepare does and
+// appends it to dst unchanged.
+func PrepareAsIs(dst, value []byte, stream string) (Prepared, error) {
+	f, err := Inspect(value)
+	if err != nil {
+		return Prepared{Data: dst}, err
+	}
+	return Prepared{Data: append(dst, value...), ID: DedupID(stream, value, f), WikiToken: layout.WikiToken(f.Wiki)}, nil
+}

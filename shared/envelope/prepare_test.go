@@ -66,3 +66,29 @@ func TestPrepareIsEnrichThenDedupID(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareAsIsKeepsTheBytes: an event relayed from an upstream
+// EventStreams is stored as it came, with the id and wiki token Prepare
+// would give it, and refused for the same reasons.
+func TestPrepareAsIsKeepsTheBytes(t *testing.T) {
+	for _, s := range []string{
+		`{"meta":{"id":"x","topic":"eqiad.mediawiki.recentchange","partition":0,"offset":7},"wiki":"enwiki"}`,
+		`{"meta":null,"database":"de wiki"}`, `{"a":1}`, `not json`, `{"meta":"x"}`, ``,
+	} {
+		got, err := PrepareAsIs([]byte("prefix:"), []byte(s), "mediawiki.recentchange")
+		want, werr := Prepare(nil, []byte(s), "mediawiki.recentchange", Coordinates{Topic: "t"})
+		if (err == nil) != (werr == nil) {
+			t.Errorf("%s: PrepareAsIs error %v, Prepare error %v", s, err, werr)
+			continue
+		}
+		if err != nil {
+			if string(got.Data) != "prefix:" {
+				t.Errorf("%s: on error Data = %q, want dst unchanged", s, got.Data)
+			}
+			continue
+		}
+		if string(got.Data) != "prefix:"+s || got.ID != want.ID || got.WikiToken != want.WikiToken {
+			t.Errorf("%s: got %+v, want the bytes as they are and id %q, wiki %q", s, got, want.ID, want.WikiToken)
+		}
+	}
+}

@@ -88,6 +88,11 @@ func (l Layout) Validate() error {
 	return nil
 }
 
+// RelayBucket is the NATS KV bucket where ingest's relay keeps its
+// upstream positions (one key per upstream and stream): the stream's name
+// with "_relay" added.
+func (l Layout) RelayBucket() string { return l.Stream + "_relay" }
+
 // Subjects is the subject list of the JetStream stream.
 func (l Layout) Subjects() []string { return []string{l.Prefix + ".>"} }
 
