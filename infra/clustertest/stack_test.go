@@ -259,12 +259,6 @@ func (p *producer) halt(t *testing.T) map[string]key {
 	return p.produced
 }
 
-func (p *producer) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.produced)
-}
-
 // storedCount is the number of events the stream holds, asked of whichever
 // node answers.
 func (s *stack) storedCount() uint64 {

@@ -292,7 +292,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, l layout.Layout, 
 	}
 }
 
-// ErrStreamIsMirror: the stream ingest would write mirrors another.
+// ErrStreamIsMirror is returned when the stream ingest would write mirrors another.
 var ErrStreamIsMirror = errors.New("the stream is a mirror of another datacenter's stream; promote it before ingest writes it")
 
 // newPipeline opens a source and gives it a pipeline.

@@ -28,7 +28,7 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-// ErrNotMirror: the local stream exists and is not a mirror (this
+// ErrNotMirror is returned when the local stream exists and is not a mirror (this
 // datacenter was promoted, or writes its own stream).
 var ErrNotMirror = errors.New("the local stream exists and is not a mirror: this datacenter writes its own stream (was it promoted?); unset INGEST_MIRROR_FROM to run ingest on it")
 

@@ -409,3 +409,50 @@ func TestSinceSkipsOlderEventsOfTheRingWithoutWaiting(t *testing.T) {
 		t.Fatalf("events from %d to %d, want 1e12+900 to 1e12+999", got[0].Time, got[99].Time)
 	}
 }
+
+// TestCatchUpStormWithATinyRing: many clients resuming far behind a ring
+// of 16 events, more than the catch-up slots, while events keep coming:
+// each gets every event once, in order (the handover to the ring used to
+// skip the events a small ring had dropped between the consumer's last
+// answer and the handover).
+func TestCatchUpStormWithATinyRing(t *testing.T) {
+	w := newWorld(t, 16)
+	w.hub.opts.MaxCatchUps = 4
+	w.hub.catchUps = make(chan struct{}, 4)
+	w.publish(500)
+	f := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
+	const clients, more = 20, 500
+	done := make(chan struct{})
+	go func() { defer close(done); w.publish(more) }()
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := w.hub.Open(context.Background(), f, Position{Seq: 1})
+			if err != nil {
+				errs <- err
+				return
+			}
+			got := readResuming(t, w.hub, &r, f, Position{Seq: 1}, 500+more)
+			r.Close()
+			for i, e := range got {
+				if n := eventN(e); n != i {
+					errs <- fmt.Errorf("event %d is n=%d", i, n)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// eventN is the n of an event published by world.publish (its Kafka
+// timestamp is 1e12+n).
+func eventN(e *Event) int { return int(e.Time - 1e12) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
@@ -25,6 +26,26 @@ type Reader struct {
 	wait    <-chan struct{}
 	bySince bool // skip events older than since until the first newer one
 	since   int64
+	// emptyFetches counts the catch-up fetches in a row that returned
+	// nothing while the consumer still had messages pending.
+	emptyFetches int
+}
+
+// catchUpRetryWait bounds a catch-up fetch after an empty one, and
+// maxEmptyFetches how many empty fetches in a row end the stream (the
+// client resumes from its id).
+const (
+	catchUpRetryWait = 100 * time.Millisecond
+	maxEmptyFetches  = 100
+)
+
+// pendingNone reports whether the catch-up consumer has delivered every
+// message it will give this client, asking the server.
+func (r *Reader) pendingNone() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ci, err := r.catchUp.Info(ctx)
+	return err == nil && ci.NumPending == 0
 }
 
 // storeSlack is how far before `since` the search for the first event
@@ -166,17 +187,27 @@ func (r *Reader) Wait() <-chan struct{} { return r.wait }
 // everything after the cursor, or the consumer has nothing pending, so no
 // matching event lies between the cursor and the ring.
 func (r *Reader) pollCatchUp(_ context.Context, out []*Event, limit int) ([]*Event, error) {
-	batch, err := r.catchUp.FetchNoWait(limit)
+	before := r.h.snapshot()
+	var batch jetstream.MessageBatch
+	var err error
+	if r.emptyFetches == 0 {
+		batch, err = r.catchUp.FetchNoWait(limit)
+	} else {
+		// The consumer had nothing to give at the last poll although it is
+		// not drained: wait a little for it rather than ask again at once.
+		batch, err = r.catchUp.Fetch(limit, jetstream.FetchMaxWait(catchUpRetryWait))
+	}
 	if err != nil {
 		r.Close()
 		return out, fmt.Errorf("hub: catch-up: %w", err)
 	}
-	drained := true
+	drained, got := false, false
 	for m := range batch.Messages() {
 		md, err := m.Metadata()
 		if err != nil {
 			continue
 		}
+		got = true
 		r.cursor = md.Sequence.Stream
 		drained = md.NumPending == 0
 		ts := timestamp(m)
@@ -188,19 +219,37 @@ func (r *Reader) pollCatchUp(_ context.Context, out []*Event, limit int) ([]*Eve
 			out = append(out, e) // the consumer's subjects did the rest of the filter
 		}
 	}
-	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
 		r.Close()
 		return out, fmt.Errorf("hub: catch-up: %w", err)
+	}
+	if !got {
+		// An empty answer does not say that the consumer is drained: a
+		// busy server may answer a fetch before the consumer delivers. Ask
+		// the consumer how many messages it still has for this client.
+		drained = r.pendingNone()
+		if !drained {
+			r.emptyFetches++
+			if r.emptyFetches > maxEmptyFetches {
+				r.Close()
+				return out, fmt.Errorf("hub: catch-up: no messages after %d fetches while some are pending", maxEmptyFetches)
+			}
+		}
+	} else {
+		r.emptyFetches = 0
 	}
 	st := r.h.snapshot()
 	if !st.ready || st.gen != r.gen || st.epoch != r.epoch {
 		r.Close()
 		return out, ErrFeedFailed
 	}
-	if r.cursor >= st.coveredFrom || drained {
-		// No matching event lies in (cursor, coveredFrom]: the consumer had
-		// none pending, and the ring's coverage starts at or before the
-		// stream's end that the consumer saw.
+	if r.cursor >= st.coveredFrom || drained && st.coveredFrom <= before.last {
+		// No matching event lies in (cursor, coveredFrom]: either the
+		// cursor is there already, or the consumer had none pending after
+		// the stream held before.last (it was asked after that), and the
+		// ring's coverage starts at or before it. A ring that moved past
+		// that point meanwhile (a small ring, a fast stream) may lack
+		// events the consumer has not given yet: read on from the consumer.
 		r.cursor = max(r.cursor, st.coveredFrom)
 		r.Close()
 	}
