@@ -231,6 +231,13 @@ func (p *pipeline) retry(ctx context.Context, e *entry, cause error) (*jetstream
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// The message went, and a copy is now being replicated (perhaps
+		// this very message, sent before the failure): wait for that.
+		if ack, done, err2 := p.awaitInProcess(ctx, e, err); done {
+			return ack, err2
+		} else if err2 != nil {
+			err = err2
+		}
 		cause = err
 	}
 }

@@ -1,8 +1,8 @@
 package relay_test
 
-// An EventStreams-faithful fake upstream, built from the recorded bytes of
-// stream.wikimedia.org (shared/data/raw_sse_sample.txt): KafkaSSE's framing
-// and Kafka-style ids, its resume by timestamp (offsetsForTimes: the first
+// An EventStreams-faithful fake upstream, modelled on the recorded bytes of
+// stream.wikimedia.org (its events from the project's generator,
+// infra/eventgen): KafkaSSE's framing and Kafka-style ids, its resume by timestamp (offsetsForTimes: the first
 // offset whose timestamp is ≥ the id's, which skips the rest of a
 // millisecond when given the id as sent), entries of partitions that
 // delivered nothing kept as they were ({"offset":-1} or the resolved
@@ -11,39 +11,38 @@ package relay_test
 // HTML and 500 answers, raw bytes.
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/eventgen"
 )
 
-const sampleFile = "../../../shared/data/raw_sse_sample.txt"
-
-// sampleEvents are the data lines of the recorded SSE sample.
+// sampleEvents are recentchange events as stream.wikimedia.org sends them
+// (meta.topic, partition and offset after meta.stream; the fake rewrites
+// them), from the project's own generator, modelled on recorded events.
 func sampleEvents(t testing.TB) []string {
 	t.Helper()
-	f, err := os.Open(sampleFile)
+	g, err := eventgen.New(eventgen.Options{Streams: []string{"mediawiki.recentchange"}, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	const stream = `"stream":"mediawiki.recentchange"`
 	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-			out = append(out, d)
+	for len(out) < 20 {
+		v := string(g.Next().Value)
+		i := strings.Index(v, stream)
+		if i < 0 || !strings.Contains(v[:i], `"id":"`) {
+			continue // a special event of another shape
 		}
-	}
-	if len(out) == 0 {
-		t.Fatal("no data line in the sample")
+		i += len(stream)
+		out = append(out, v[:i]+`,"topic":"eqiad.mediawiki.recentchange","partition":0,"offset":0`+v[i:])
 	}
 	return out
 }

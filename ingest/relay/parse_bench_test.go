@@ -2,28 +2,33 @@ package relay
 
 import (
 	"bytes"
-	"os"
+	"fmt"
 	"testing"
 	"time"
 
 	sse "github.com/tmaxmax/go-sse"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/eventgen"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 )
 
-// BenchmarkReadRecorded measures the relay's own work per event on the
-// recorded bytes of stream.wikimedia.org: SSE parsing, the id and meta
+// BenchmarkReadRecorded measures the relay's own work per event on bytes
+// framed as stream.wikimedia.org frames them (events from infra/eventgen): SSE parsing, the id and meta
 // read, the cursor moved, the record built (what the pipeline then does is
 // the Kafka source's cost too).
 //
 //	go test ./ingest/relay -run '^$' -bench ReadRecorded
 func BenchmarkReadRecorded(b *testing.B) {
-	sample, err := os.ReadFile("../../../shared/data/raw_sse_sample.txt")
+	g, err := eventgen.New(eventgen.Options{Streams: []string{"mediawiki.recentchange"}, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	frame := append(bytes.TrimRight(sample, "\n"), "\n\n"...)
-	body := bytes.Repeat(frame, 1000) // 3,000 events
+	var frames bytes.Buffer
+	for i := range 3 {
+		d := string(g.Next().Value)
+		fmt.Fprintf(&frames, "event: message\nid: [{\"topic\":\"eqiad.mediawiki.recentchange\",\"partition\":0,\"timestamp\":%d},{\"topic\":\"codfw.mediawiki.recentchange\",\"partition\":0,\"offset\":-1}]\ndata: %s\n\n", 1670732822001+i, d)
+	}
+	body := bytes.Repeat(frames.Bytes(), 1000) // 3,000 events
 	full, _ := catalog.Builtin(nil)
 	cat, _ := full.Narrow([]string{"mediawiki.recentchange"})
 	r := &reader{u: &Upstream{opts: Options{Catalog: cat}}, report: nopReporter{}, cur: newCursor()}
