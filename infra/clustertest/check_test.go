@@ -3,7 +3,10 @@ package clustertest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,63 +22,59 @@ type storedEvent struct {
 	stored time.Time
 }
 
-// readStream reads the whole stream in sequence order.
+// readStream reads the whole stream in sequence order, by direct gets
+// (answered by any replica, with no consumer to create: after a quorum
+// loss, the cluster may take a while to place one), eight at a time.
 func (s *stack) readStream(t *testing.T, js jetstream.JetStream, name string) []storedEvent {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
+	var st jetstream.Stream
+	var err error
+	for st == nil {
+		if st, err = js.Stream(ctx, name); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			st = nil
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 	last := st.CachedInfo().State.LastSeq
-	var out []storedEvent
-	var cons jetstream.Consumer
-	next := uint64(1)
-	for next <= last {
-		if cons == nil {
-			// (Re)created where reading stopped: a node that just
-			// restarted may not answer yet.
-			if cons, err = st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-				DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: next}); err != nil {
-				cons = nil
-				if ctx.Err() != nil {
-					for i := range s.nats.Nodes() {
-						n := s.nats.Node(i)
-						t.Logf("node %d: running %v, JetStream %v, current %v", i, n != nil, n != nil && n.JetStreamEnabled(), n != nil && n.JetStreamIsCurrent())
-					}
-					t.Logf("the test's connection: %s %v", js.Conn().ConnectedUrl(), js.Conn().Status())
-					t.Fatalf("reading the stream at %d of %d: %v", next, last, err)
+	out := make([]storedEvent, last)
+	var next atomic.Uint64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := next.Add(1); seq <= last; seq = next.Add(1) {
+				m, err := st.GetMsg(ctx, seq)
+				for err != nil && ctx.Err() == nil {
+					time.Sleep(50 * time.Millisecond) // a follower that has not applied it yet
+					m, err = st.GetMsg(ctx, seq)
 				}
-				time.Sleep(100 * time.Millisecond)
-				continue
+				if err != nil {
+					failed.Store(fmt.Errorf("reading seq %d of %d: %w", seq, last, err))
+					return
+				}
+				var ev struct {
+					Meta struct {
+						ID string `json:"id"`
+					} `json:"meta"`
+				}
+				if strings.Contains(m.Subject, "._deadletter.") || json.Unmarshal(m.Data, &ev) != nil {
+					failed.Store(fmt.Errorf("seq %d: not an event (subject %s): %.200s", seq, m.Subject, m.Data))
+					return
+				}
+				out[seq-1] = storedEvent{seq: seq, id: ev.Meta.ID, stored: m.Time}
 			}
-		}
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			if ctx.Err() != nil {
-				t.Fatalf("reading the stream at %d of %d: %v", next, last, err)
-			}
-			cons = nil
-			continue
-		}
-		for m := range batch.Messages() {
-			md, _ := m.Metadata()
-			next = md.Sequence.Stream + 1
-			var ev struct {
-				Meta struct {
-					ID string `json:"id"`
-				} `json:"meta"`
-			}
-			if strings.Contains(m.Subject(), "._deadletter.") || json.Unmarshal(m.Data(), &ev) != nil {
-				t.Errorf("seq %d: not an event (subject %s): %.200s", md.Sequence.Stream, m.Subject(), m.Data())
-				continue
-			}
-			out = append(out, storedEvent{seq: md.Sequence.Stream, id: ev.Meta.ID, stored: md.Timestamp})
-		}
-		if batch.Error() != nil {
-			cons = nil
-		}
+		}()
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		t.Fatal(err)
 	}
 	return out
 }

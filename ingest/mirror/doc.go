@@ -31,9 +31,11 @@
 // publishes each failed one again synchronously until JetStream takes it,
 // before it sends anything new, whenever: a publish fails (an error, a
 // timeout); NATS reconnected (messages written to the old connection may
-// be lost); or the oldest message in flight has waited over a second (a
-// stream leader that dies loses what it had not replicated, without an
-// answer, and its successor is elected only seconds later: see stallAfter).
+// be lost); JetStream announced a new stream leader (the old one drops what
+// is still queued for it, without an answer); or the oldest message in
+// flight has waited over a second (a stream leader that dies loses what it
+// had not replicated, and its successor is elected only seconds later: see
+// stallAfter).
 // A 409 "duplicate message id is in process" (code 10158: the other
 // cluster's copy is being replicated) is asked again until JetStream says
 // "duplicate" or "stored". Every acknowledgement's stream sequence is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -79,6 +80,10 @@ type Mirror struct {
 	healthMu sync.Mutex
 	ready    bool                     // the JetStream stream exists
 	sources  map[string]*sourceHealth // by source name
+
+	// leaderChanges counts the stream leader elections seen (JetStream's
+	// advisories), from the NATS connection's goroutine.
+	leaderChanges atomic.Uint64
 }
 
 type streamInfo struct {
@@ -167,6 +172,11 @@ func (m *Mirror) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	sub, err := m.nc.Subscribe(leaderElectedSubject+"."+m.opts.Layout.Stream, func(*nats.Msg) { m.leaderChanges.Add(1) })
+	if err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
 	maxEvent := m.opts.MaxEventBytes
 	if limit := int(m.nc.MaxPayload()) - headerBudget; limit > 0 && limit < maxEvent {
 		maxEvent = limit // room for the headers and the added meta members
@@ -191,6 +201,10 @@ func (m *Mirror) Run(ctx context.Context) error {
 	}
 	return g.Wait()
 }
+
+// leaderElectedSubject is JetStream's advisory of a stream leader elected,
+// followed by the stream's name.
+const leaderElectedSubject = "$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED"
 
 // promote makes the standby's mirror the stream ingest writes, and rewinds
 // the sources to re-read what the lost primary may have stored without the

@@ -46,6 +46,9 @@ type pipeline struct {
 	// looked.
 	asyncErrors     atomic.Uint64
 	asyncErrorsSeen uint64
+	// leaderChangesSeen is the Mirror's leaderChanges when publish last
+	// looked.
+	leaderChangesSeen uint64
 
 	free [][]byte // message buffers of resolved entries, reused
 

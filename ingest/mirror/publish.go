@@ -13,9 +13,13 @@ import (
 // leader that dies takes the messages it had not replicated with it, and
 // no acknowledgement comes for them; its successor is elected after at
 // least nats-server's minimum election timeout, 4 s (less the 1 s between
-// heartbeats), so a message sent to the new leader is always held back
-// until the lost ones have been sent again. Acknowledgements normally take
-// milliseconds; a slow one only pauses sending.
+// heartbeats), so a message sent to the new leader is held back until the
+// lost ones have been sent again. A leader that steps down (a graceful
+// shutdown, lame duck mode) is replaced within milliseconds and drops,
+// without an answer, the messages still queued for it: that case is
+// covered by the leader-elected advisory (Mirror.leaderChanges), which
+// raises the same barrier. Acknowledgements normally take milliseconds; a
+// slow one only pauses sending.
 const stallAfter = time.Second
 
 // publish sends e asynchronously, keeping at most MaxInFlight in flight and
@@ -26,6 +30,13 @@ func (p *pipeline) publish(ctx context.Context, e *entry) error {
 		// Messages written to the old connection may be lost; resolve
 		// them before anything new can overtake them.
 		p.reconnects = r
+		p.mustDrain = p.q.len() > 0
+	}
+	if n := p.m.leaderChanges.Load(); n != p.leaderChangesSeen {
+		// The stream has a new leader: the old one may have dropped, without
+		// an answer, what it had not stored; resolve everything in flight
+		// before anything can reach the new one.
+		p.leaderChangesSeen = n
 		p.mustDrain = p.q.len() > 0
 	}
 	if n := p.asyncErrors.Load(); n != p.asyncErrorsSeen {
