@@ -11,7 +11,8 @@
 //     de-dup id and subject; then headers) or, if it is not a storable
 //     event, into a dead letter; an event whose id was acknowledged
 //     recently is not published again;
-//  3. publish it asynchronously, with at most MaxInFlight unacknowledged;
+//  3. publish it asynchronously, with at most MaxInFlight unacknowledged
+//     (in a replicated stream, at most one per partition);
 //  4. resolve acknowledgements in the order the messages were sent, and mark
 //     a partition's position for commit only when every record up to it is
 //     acknowledged (a duplicate ack counts: the event is stored);
@@ -26,7 +27,8 @@
 // Nats-Msg-Id within the stream's duplicate window.
 //
 // Partition order: messages of a partition are sent in order on one
-// connection, and nothing overtakes a publish that failed or may have. The
+// connection; in a replicated stream, one at a time per partition (see
+// partition.go); and nothing overtakes a publish that failed or may have. The
 // pipeline stops sending, resolves every message in flight in order, and
 // publishes each failed one again synchronously until JetStream takes it,
 // before it sends anything new, whenever: a publish fails (an error, a

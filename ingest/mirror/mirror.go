@@ -317,6 +317,10 @@ func (m *Mirror) newPipeline(o input.Opener, maxEvent int) (*pipeline, error) {
 		q:       newQueue(m.opts.MaxInFlight),
 		marks:   map[input.Partition]input.Position{},
 		lastSeq: map[input.Partition]uint64{},
+		busy:    map[input.Partition]bool{},
+
+		oneAtATime: m.opts.Limits.Replicas > 1,
+		heldBy:     map[input.Partition][]*entry{},
 	}
 	js, err := jetstream.New(m.nc,
 		jetstream.WithPublishAsyncMaxPending(m.opts.MaxInFlight+1),

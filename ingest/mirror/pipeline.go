@@ -37,9 +37,14 @@ type pipeline struct {
 
 	q          *queue // published, not yet resolved, in send order
 	marks      map[input.Partition]input.Position
-	lastSeq    map[input.Partition]uint64 // stream sequence of each partition's last stored record
-	mustDrain  bool                       // resolve everything in flight before publishing more
-	failing    bool                       // a failure was logged since the queue was last empty
+	lastSeq    map[input.Partition]uint64   // stream sequence of each partition's last stored record
+	oneAtATime bool                         // one unresolved record per partition: a replicated stream (partition.go)
+	busy       map[input.Partition]bool     // partitions with an unresolved record
+	heldBy     map[input.Partition][]*entry // records waiting for their partition's to resolve
+	ready      []*entry                     // released records, to send next
+	held       int                          // records in heldBy and ready
+	mustDrain  bool                         // resolve everything in flight before publishing more
+	failing    bool                         // a failure was logged since the queue was last empty
 	reconnects uint64
 	// asyncErrors counts the asynchronous publishes that failed, from
 	// nats.go's goroutines; asyncErrorsSeen is its value when publish last
@@ -97,6 +102,9 @@ func (p *pipeline) run(ctx context.Context) error {
 			if err = p.publish(ctx, p.prepare(r)); err != nil {
 				break
 			}
+		}
+		if err == nil {
+			err = p.flushHeld(ctx)
 		}
 		if err == nil {
 			err = p.resolveReady(ctx)

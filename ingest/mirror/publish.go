@@ -22,10 +22,29 @@ import (
 // slow one only pauses sending.
 const stallAfter = time.Second
 
-// publish sends e asynchronously, keeping at most MaxInFlight in flight and
-// never sending while an earlier failure is unresolved, or may be (see
-// stallAfter).
+// publish sends e, or, in a replicated stream, holds it while an earlier
+// record of its partition is unresolved (see partition.go), keeping at most
+// MaxInFlight sent or held.
 func (p *pipeline) publish(ctx context.Context, e *entry) error {
+	for p.q.len() > 0 && p.q.len()+p.held >= p.m.opts.MaxInFlight {
+		if err := p.resolveHead(ctx); err != nil {
+			return err
+		}
+	}
+	if err := p.sendReady(ctx); err != nil {
+		return err
+	}
+	if p.oneAtATime && p.busy[e.tp] {
+		p.hold(e)
+		return nil
+	}
+	return p.send(ctx, e)
+}
+
+// send publishes e asynchronously, never while an earlier failure is
+// unresolved, or may be (see stallAfter).
+func (p *pipeline) send(ctx context.Context, e *entry) error {
+	p.busy[e.tp] = true
 	if r := p.m.nc.Stats().Reconnects; r != p.reconnects {
 		// Messages written to the old connection may be lost; resolve
 		// them before anything new can overtake them.
@@ -51,11 +70,6 @@ func (p *pipeline) publish(ctx context.Context, e *entry) error {
 	}
 	if p.mustDrain {
 		if err := p.drain(ctx); err != nil {
-			return err
-		}
-	}
-	for p.q.len() >= p.m.opts.MaxInFlight {
-		if err := p.resolveHead(ctx); err != nil {
 			return err
 		}
 	}
@@ -134,6 +148,7 @@ func (p *pipeline) tryResolveHead(ctx context.Context) (bool, error) {
 func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck, err error) error {
 	if e.skip {
 		p.q.pop()
+		p.release(e.tp)
 		p.m.metrics.skipped.WithLabelValues(p.cluster, e.stream.name).Inc()
 		p.mark(e)
 		p.afterPop()
@@ -147,6 +162,7 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 	}
 	p.checkOrder(e, ack)
 	p.q.pop()
+	p.release(e.tp)
 	p.m.metrics.latency.WithLabelValues(p.cluster).Observe(time.Since(e.sent).Seconds())
 	switch {
 	case e.dead != "":
