@@ -52,7 +52,7 @@ func TestClusterFaults(t *testing.T) {
 	flowing := func(n uint64) {
 		t.Helper()
 		var target uint64
-		inproctest.WaitFor(t, 90*time.Second, func() bool {
+		inproctest.WaitFor(t, 3*time.Minute, func() bool {
 			if target == 0 {
 				if c := s.storedCount(); c > 0 {
 					target = c + n
@@ -61,7 +61,7 @@ func TestClusterFaults(t *testing.T) {
 			}
 			return s.storedCount() >= target
 		})
-		inproctest.WaitFor(t, 90*time.Second, func() bool {
+		inproctest.WaitFor(t, 3*time.Minute, func() bool {
 			for _, c := range clients {
 				if _, last := c.snapshot(); last < target {
 					return false
@@ -140,7 +140,7 @@ func TestClusterFaults(t *testing.T) {
 	})
 
 	produced := prod.halt(t)
-	inproctest.WaitFor(t, 90*time.Second, func() bool { return s.storedCount() >= uint64(len(produced)) })
+	inproctest.WaitFor(t, 5*time.Minute, func() bool { return s.storedCount() >= uint64(len(produced)) })
 	stored := s.readStream(t, s.js, layout.Default().Stream)
 	checkStored(t, stored, produced)
 	checkCommittedStoredBy(t, offsets, stored, produced, lost)

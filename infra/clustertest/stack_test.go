@@ -25,7 +25,7 @@ import (
 const (
 	module     = "github.com/wikimedia-eventstreams-go/eventstreams"
 	stream     = "mediawiki.recentchange"
-	partitions = 4
+	partitions = 16
 )
 
 var dcs = []string{"eqiad", "codfw"}
