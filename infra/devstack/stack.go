@@ -176,38 +176,27 @@ func runStack(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) 
 		return fmt.Errorf("serve: %w", err)
 	}
 
-	if relayMode {
-		printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), "Upstream      "+cfg.upstream+"  (relayed; the first start replays its last minute)")
-		select {
-		case <-ctx.Done():
-		case err := <-ingestDone:
-			ingestDone <- err
-			return fmt.Errorf("ingest stopped: %v", err)
-		case err := <-serveDone:
-			serveDone <- err
-			return fmt.Errorf("serve stopped: %v", err)
-		}
-		fmt.Fprintln(out, "\nstopping…")
-		return nil
-	}
-
-	// MirrorMaker, the producer and the trimming of the Kafka clusters.
-	gen, err := eventgen.New(eventgen.Options{Rate: cfg.rate})
-	if err != nil {
-		return err
-	}
+	// Without an upstream: MirrorMaker, the producer and the trimming of
+	// the Kafka clusters.
 	work, stopWork := context.WithCancel(ctx)
 	var working sync.WaitGroup
 	defer func() { stopWork(); working.Wait() }()
 	workDone := make(chan error, 4)
-	for i := range dcs {
-		working.Go(func() { workDone <- mirrorMaker(work, clusters[i], clusters[1-i], dcs[i], log) })
+	welcome := "Upstream      " + cfg.upstream + "  (relayed; the first start replays its last minute)"
+	if !relayMode {
+		gen, err := eventgen.New(eventgen.Options{Rate: cfg.rate})
+		if err != nil {
+			return err
+		}
+		for i := range dcs {
+			working.Go(func() { workDone <- mirrorMaker(work, clusters[i], clusters[1-i], dcs[i], log) })
+		}
+		working.Go(func() { workDone <- produce(work, gen, clusters) })
+		working.Go(func() { workDone <- trimKafka(work, clusters, ingestCfg.ConsumerGroup, log) })
+		welcome = fmt.Sprintf("Kafka         eqiad %s, codfw %s  (%d topics in each)",
+			strings.Join(clusters[0].ListenAddrs(), ","), strings.Join(clusters[1].ListenAddrs(), ","), len(cat.Topics()))
 	}
-	working.Go(func() { workDone <- produce(work, gen, clusters) })
-	working.Go(func() { workDone <- trimKafka(work, clusters, ingestCfg.ConsumerGroup, log) })
-
-	printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), fmt.Sprintf("Kafka         eqiad %s, codfw %s  (%d topics in each)",
-		strings.Join(clusters[0].ListenAddrs(), ","), strings.Join(clusters[1].ListenAddrs(), ","), len(cat.Topics())))
+	printWelcome(out, serveLn.Addr().String(), ns.ClientURL(), welcome)
 	select {
 	case <-ctx.Done():
 	case err := <-workDone:
