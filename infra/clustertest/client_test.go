@@ -35,6 +35,20 @@ func newClient(serves []string, path string) *client {
 	return &client{serves: serves, path: path}
 }
 
+// startClients starts n clients of path, client i beginning with serve i
+// of bases (two) and taking them in turn. stop ends them and waits; it may
+// be called more than once.
+func startClients(n int, bases []string, path string) (clients []*client, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range n {
+		c := newClient([]string{bases[i%2], bases[(i+1)%2]}, path)
+		clients = append(clients, c)
+		wg.Go(func() { c.run(ctx) })
+	}
+	return clients, func() { cancel(); wg.Wait() }
+}
+
 // run reads until ctx ends.
 func (c *client) run(ctx context.Context) {
 	for i := 0; ctx.Err() == nil; i++ {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,17 +71,8 @@ func TestSecondDatacenter(t *testing.T) {
 		return mirrorLagSeen
 	})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var clients []*client
-	for i := range 6 {
-		bases := []string{"http://" + serveA.addr, "http://" + serveB.addr}
-		c := newClient([]string{bases[i%2], bases[(i+1)%2]}, "/v2/stream/recentchange?seq=1")
-		clients = append(clients, c)
-		wg.Add(1)
-		go func() { defer wg.Done(); c.run(ctx) }()
-	}
-	defer func() { cancel(); wg.Wait() }()
+	clients, stopClients := startClients(6, []string{"http://" + serveA.addr, "http://" + serveB.addr}, "/v2/stream/recentchange?seq=1")
+	defer stopClients()
 	caughtUp := func(target uint64) func() bool {
 		return func() bool {
 			for _, c := range clients {
@@ -165,8 +155,7 @@ func TestSecondDatacenter(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cancel()
-	wg.Wait()
+	stopClients()
 	for i, c := range clients {
 		checkClient(t, fmt.Sprintf("client %d", i), c, stored)
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,16 +35,8 @@ func TestClusterFaults(t *testing.T) {
 	b := s.startServe("serve-b", s.nats.NodeURL(1))
 	bases := []string{"http://" + a.addr, "http://" + b.addr}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var clients []*client
-	for i := range 10 {
-		c := newClient([]string{bases[i%2], bases[(i+1)%2]}, "/v2/stream/recentchange?seq=1")
-		clients = append(clients, c)
-		wg.Add(1)
-		go func() { defer wg.Done(); c.run(ctx) }()
-	}
-	defer func() { cancel(); wg.Wait() }()
+	clients, stopClients := startClients(10, bases, "/v2/stream/recentchange?seq=1")
+	defer stopClients()
 
 	// flowing waits until the stream stored n more events and every client
 	// received them.
@@ -153,8 +144,7 @@ func TestClusterFaults(t *testing.T) {
 		}
 		return true
 	})
-	cancel()
-	wg.Wait()
+	stopClients()
 	connects := 0
 	for i, c := range clients {
 		checkClient(t, fmt.Sprintf("client %d", i), c, stored)
