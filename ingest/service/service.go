@@ -8,17 +8,12 @@ package service
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
@@ -100,34 +95,20 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			return err
 		}
 	}
-	reg := deps.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
+	reg := registry(deps)
 	m, err := newMirror(cfg, sources, cat, nc, log, reg)
 	if err != nil {
 		log.Error("ingest cannot start", slog.String("error", err.Error()))
 		return err
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("GET /healthz", m.HealthHandler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", slog.String("error", err.Error()))
-		}
-	}()
+	stopMetrics := serveMetrics(lis, reg, m.HealthHandler(), log)
 
 	// Shutdown order: the mirror stops reading Kafka, waits for JetStream's
 	// acknowledgements, commits and leaves the groups (mirror.Run returns
 	// only then); then the metrics server and the NATS connection close.
 	runErr := m.Run(ctx)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
+	stopMetrics()
 	if deps.NATS == nil {
 		if err := nc.Drain(); err != nil {
 			log.Warn("NATS drain", slog.String("error", err.Error()))

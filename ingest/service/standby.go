@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/standby"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/settings"
@@ -68,11 +66,7 @@ func runStandby(ctx context.Context, cfg Config, deps Deps, log *slog.Logger) er
 		}
 		defer nc.Close()
 	}
-	reg := deps.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
+	reg := registry(deps)
 	const ns = "eventstreams_ingest"
 	lag := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "mirror_lag_events",
 		Help: "Messages of the primary's stream the standby's mirror does not hold yet."})
@@ -94,9 +88,7 @@ func runStandby(ctx context.Context, cfg Config, deps Deps, log *slog.Logger) er
 			log.Warn("mirror not available", slog.String("error", s.Err.Error()))
 		}
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		s := last
 		mu.Unlock()
@@ -112,16 +104,9 @@ func runStandby(ctx context.Context, cfg Config, deps Deps, log *slog.Logger) er
 		}
 		_ = json.NewEncoder(w).Encode(body)
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", slog.String("error", err.Error()))
-		}
-	}()
+	stopMetrics := serveMetrics(lis, reg, health, log)
 	err := standby.Watch(ctx, nc, cfg.Layout(), cfg.limits(), cfg.MirrorFrom, standbyInterval, report)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
+	stopMetrics()
 	if err != nil {
 		log.Error("ingest failed", slog.String("error", err.Error()))
 		return err
