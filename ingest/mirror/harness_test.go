@@ -50,6 +50,7 @@ type harness struct {
 	layout  layout.Layout
 	topics  []string
 	epochMs int64
+	group   string // the consumer group of options ("ingest-test" when empty)
 }
 
 func newHarness(t testing.TB, partitions int32, streams ...string) *harness {
@@ -140,7 +141,7 @@ func (h *harness) options() mirror.Options {
 	var sources []input.Opener
 	for _, dc := range dcs {
 		k, err := source.NewKafka(source.Cluster{Name: dc, Brokers: h.kafka[dc].ListenAddrs()}, h.topics,
-			source.Group{Name: "ingest-test", SessionTimeout: 6 * time.Second}, start, source.Security{})
+			h.consumerGroup(), start, source.Security{})
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -152,6 +153,15 @@ func (h *harness) options() mirror.Options {
 		Limits:      layout.Limits{MaxAge: time.Hour, DuplicateWindow: 10 * time.Minute, Replicas: 1},
 		MaxInFlight: d.MaxInFlight, MaxEventBytes: d.MaxEventBytes, RecentIDs: d.RecentIDs, ShutdownTimeout: d.ShutdownTimeout,
 	}
+}
+
+// consumerGroup is the group the mirror of options reads with.
+func (h *harness) consumerGroup() source.Group {
+	name := h.group
+	if name == "" {
+		name = "ingest-test"
+	}
+	return source.Group{Name: name, SessionTimeout: 6 * time.Second}
 }
 
 // running is a mirror started by start.
