@@ -71,7 +71,7 @@ type Coordinates struct {
 // Enrich validates value and appends the enriched event to dst. On error,
 // dst is returned unchanged and the error is an *InvalidError.
 func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
-	top, meta, f, err := inspect(value)
+	top, meta, inner, f, err := inspect(value)
 	if err != nil {
 		return dst, Fields{}, err
 	}
@@ -97,26 +97,25 @@ func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
 		dst = append(dst, '}')
 		return append(dst, value[meta.valueEnd:]...), f, nil
 	}
-	return enrichMeta(dst, value, scanObject(value, meta.valueStart), added), f, nil
+	return enrichMeta(dst, value, inner, added), f, nil
 }
 
 // Inspect validates value as Enrich does and reads its Fields, without
 // enriching it: for events that already carry their origin's meta.topic,
 // meta.partition and meta.offset (read from an upstream EventStreams).
 func Inspect(value []byte) (Fields, error) {
-	_, _, f, err := inspect(value)
+	_, _, _, f, err := inspect(value)
 	return f, err
 }
 
 // inspect validates value and finds its top-level members, its meta member
-// (nil when absent) and its Fields. The error is an *InvalidError.
-func inspect(value []byte) (object, *member, Fields, error) {
+// (nil when absent) and, when meta is an object, meta's members (scanned
+// once, for Enrich too), and its Fields. The error is an *InvalidError.
+func inspect(value []byte) (top object, meta *member, inner object, f Fields, err error) {
 	top, reason := parseTop(value)
 	if reason != "" {
-		return object{}, nil, Fields{}, &InvalidError{Reason: reason}
+		return object{}, nil, object{}, Fields{}, &InvalidError{Reason: reason}
 	}
-	var f Fields
-	var meta *member
 	wikiRank := len(wikiKeys)
 	for i := range top.members {
 		m := &top.members[i]
@@ -133,12 +132,12 @@ func inspect(value []byte) (object, *member, Fields, error) {
 		}
 	}
 	if meta == nil || value[meta.valueStart] == 'n' {
-		return top, meta, f, nil
+		return top, meta, object{}, f, nil
 	}
 	if value[meta.valueStart] != '{' {
-		return object{}, nil, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
+		return object{}, nil, object{}, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
 	}
-	inner := scanObject(value, meta.valueStart)
+	inner = scanObject(value, meta.valueStart)
 	for i := range inner.members {
 		m := &inner.members[i]
 		if m.is(value, "id") {
@@ -147,7 +146,7 @@ func inspect(value []byte) (object, *member, Fields, error) {
 			}
 		}
 	}
-	return top, meta, f, nil
+	return top, meta, inner, f, nil
 }
 
 var wikiKeys = [...]string{"wiki", "database", "wiki_id"}
@@ -334,7 +333,7 @@ type object struct {
 
 // scanObject lists the members of the object starting at b[i] == '{'.
 func scanObject(b []byte, i int) object {
-	o := object{start: i}
+	o := object{start: i, members: make([]member, 0, 8)} // meta has about 6
 	i = skipWS(b, i+1)
 	if b[i] == '}' {
 		o.end = i + 1
@@ -372,6 +371,7 @@ func skipWS(b []byte, i int) int {
 func skipString(b []byte, i int) int {
 	i++
 	for {
+		i = skipPlain(b, i)
 		for plain[b[i]] {
 			i++
 		}

@@ -263,3 +263,24 @@ func BenchmarkEnrich(b *testing.B) {
 		}
 	}
 }
+
+// TestStringsWordAtATime puts each byte that matters in a JSON string at
+// each position of strings around the scanner's word size, and checks
+// Enrich's verdict against encoding/json's.
+func TestStringsWordAtATime(t *testing.T) {
+	for _, special := range []string{`"`, `\\`, `\"`, `\u00e9`, "\x00", "\x1f", "\n", `\`, "\x7f", "é", "\U0001F600"} {
+		for n := range 20 {
+			for pos := 0; pos <= n; pos++ {
+				s := strings.Repeat("x", pos) + special + strings.Repeat("y", n-pos)
+				in := []byte(`{"meta":{"id":"a"},"k":"` + s + `","wiki":"w"}`)
+				_, f, err := Enrich(nil, in, at)
+				if want := json.Valid(in); (err == nil) != want {
+					t.Fatalf("Enrich(%q): error %v, want valid %v", in, err, want)
+				}
+				if err == nil && (f.Wiki != "w" || f.MetaID != "a") {
+					t.Fatalf("Enrich(%q): fields %+v", in, f)
+				}
+			}
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package envelope
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // maxDepth bounds nesting, as encoding/json does, so a hostile record cannot
 // exhaust the stack.
@@ -190,6 +193,7 @@ func (p *parser) str() bool {
 	i := p.i + 1
 	p.escaped = false
 	for {
+		i = skipPlain(b, i)
 		for i < len(b) && plain[b[i]] {
 			i++
 		}
@@ -268,4 +272,29 @@ func (p *parser) number() bool {
 	}
 	p.i = i
 	return true
+}
+
+// skipPlain returns the index of the first 8-byte word from b[i] on that may
+// hold a byte a JSON string cannot hold as it is ('"', '\\' or a control
+// character), or a position near the end of b: the caller looks at the
+// bytes from there one at a time. Strings are most of an event's bytes, and
+// this reads them a word at a time.
+func skipPlain(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ ('"' * ones)   // a zero byte where w has '"'
+		bs := w ^ ('\\' * ones) // where w has '\\'
+		// Each term is non-zero when a byte of its word is below the
+		// subtracted value (0x20: a control character; 1: a zero byte),
+		// bytes of 0x80 and above excepted.
+		if ((w-0x20*ones)&^w|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			return i
+		}
+		i += 8
+	}
+	return i
 }
