@@ -103,7 +103,7 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // waitCount polls the stream until it holds n messages; it fails on more.
-func (h *harness) waitCount(b *testing.B, n int) {
+func (h *harness) waitCount(b testing.TB, n int) {
 	for h.count() < n {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -114,7 +114,7 @@ func (h *harness) waitCount(b *testing.B, n int) {
 
 // deleteStream deletes the stream, if there is one, so that a run starts
 // from an empty stream and de-duplication window.
-func (h *harness) deleteStream(b *testing.B) {
+func (h *harness) deleteStream(b testing.TB) {
 	err := h.js.DeleteStream(context.Background(), h.layout.Stream)
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		b.Fatal(err)

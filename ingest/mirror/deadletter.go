@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
@@ -27,17 +25,19 @@ func (p *pipeline) deadLetter(e *entry, value []byte, ts time.Time, reason envel
 		keep = keep[:p.m.opts.DeadLetterBytes]
 	}
 	id := "deadletter:" + p.cluster + ":" + e.tp.Topic + ":" + strconv.FormatInt(int64(e.tp.Partition), 10) + ":" + strconv.FormatInt(e.pos.Offset, 10)
-	h := p.coordinates(e, ts, id)
+	p.setCoordinates(e, ts, id)
+	h := e.msg.Header
 	h.Set(layout.HeaderReason, string(reason))
 	h.Set(layout.HeaderSize, strconv.Itoa(len(value)))
 	if len(keep) < len(value) {
 		h.Set(layout.HeaderTruncated, "true")
 	}
-	e.msg = &nats.Msg{
-		Subject: p.m.opts.Layout.DeadLetterSubject(e.stream.token),
-		Data:    append(p.buffer(len(keep)), keep...),
-		Header:  h,
+	e.msg.Subject = p.m.opts.Layout.DeadLetterSubject(e.stream.token)
+	data := append(p.buffer(len(keep)), keep...)
+	if e.msg.Data != nil && len(p.free) < 2*p.m.opts.MaxInFlight {
+		p.free = append(p.free, e.msg.Data[:0]) // a rejected event's: keep was copied out of it
 	}
+	e.msg.Data = data
 	p.m.metrics.deadletters.WithLabelValues(p.cluster, e.tp.Topic, string(reason)).Inc()
 	p.logBad(e, len(value))
 	return e

@@ -89,6 +89,7 @@ type Mirror struct {
 type streamInfo struct {
 	name  string // canonical
 	token string
+	index int // among the Mirror's streams
 }
 
 const (
@@ -134,8 +135,8 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 		opts: opts, nc: deps.NATS, log: deps.Logger, metrics: met, streams: map[string]*streamInfo{},
 		sources: map[string]*sourceHealth{}, recent: newRecentIDs(opts.RecentIDs),
 	}
-	for _, s := range opts.Catalog.Streams() {
-		si := &streamInfo{name: s.Name, token: layout.StreamToken(s.Name)}
+	for i, s := range opts.Catalog.Streams() {
+		si := &streamInfo{name: s.Name, token: layout.StreamToken(s.Name), index: i}
 		for _, t := range s.Topics {
 			m.streams[t] = si
 		}
@@ -321,6 +322,7 @@ func (m *Mirror) newPipeline(o input.Opener, maxEvent int) (*pipeline, error) {
 
 		oneAtATime: m.opts.Limits.Replicas > 1,
 		heldBy:     map[input.Partition][]*entry{},
+		counts:     make([]streamCounters, len(m.opts.Catalog.Streams())),
 	}
 	js, err := jetstream.New(m.nc,
 		jetstream.WithPublishAsyncMaxPending(m.opts.MaxInFlight+1),

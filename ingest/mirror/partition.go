@@ -36,6 +36,9 @@ func (p *pipeline) hold(e *entry) {
 // next held record of tp, if any, becomes ready to send (and keeps the
 // partition busy, so that nothing overtakes it).
 func (p *pipeline) release(tp input.Partition) {
+	if !p.oneAtATime {
+		return
+	}
 	h := p.heldBy[tp]
 	if len(h) == 0 {
 		delete(p.busy, tp)

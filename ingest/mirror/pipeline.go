@@ -55,16 +55,35 @@ type pipeline struct {
 	// looked.
 	leaderChangesSeen uint64
 
-	free [][]byte // message buffers of resolved entries, reused
+	free    [][]byte         // message buffers of resolved entries, reused
+	spare   []*entry         // resolved entries, reused with their message and header map (newEntry)
+	counts  []streamCounters // by streamInfo.index, created when first used
+	latency prometheus.Observer
 
 	badLogged    int // bad records logged in the current second
 	badSuppress  int // bad records not logged in the current second
 	badLogSecond int64
 }
 
+// streamCounters are the per-stream series of one pipeline, looked up once.
+type streamCounters struct {
+	published, duplicates, skipped prometheus.Counter
+}
+
+// counters are the series of stream si, created when first used.
+func (p *pipeline) counters(si *streamInfo) *streamCounters {
+	c := &p.counts[si.index]
+	if c.published == nil {
+		c.published = p.m.metrics.published.WithLabelValues(p.cluster, si.name)
+		c.duplicates = p.m.metrics.duplicates.WithLabelValues(p.cluster, si.name)
+		c.skipped = p.m.metrics.skipped.WithLabelValues(p.cluster, si.name)
+	}
+	return c
+}
+
 // entry is one published message and the record it came from.
 type entry struct {
-	msg    *nats.Msg
+	msg    *nats.Msg // never nil; Data is nil for an entry to skip
 	fut    jetstream.PubAckFuture
 	err    error // the publish failed before anything was sent
 	tp     input.Partition
@@ -80,6 +99,7 @@ type entry struct {
 func (p *pipeline) run(ctx context.Context) error {
 	p.reconnects = p.m.nc.Stats().Reconnects
 	inFlight := p.m.metrics.inFlight.WithLabelValues(p.cluster)
+	p.latency = p.m.metrics.latency.WithLabelValues(p.cluster)
 	for ctx.Err() == nil {
 		pollCtx, cancel := ctx, context.CancelFunc(func() {})
 		if p.q.len() > 0 {
@@ -148,7 +168,8 @@ func (p *pipeline) shutdown() {
 // or a dead letter when the record is not a storable event, or an entry to
 // skip when the event is already stored.
 func (p *pipeline) prepare(r *input.Record) *entry {
-	e := &entry{tp: input.Partition{Topic: r.Topic, Partition: r.Partition}, pos: r.Position, stream: p.m.streams[r.Topic]}
+	e := p.newEntry()
+	e.tp, e.pos, e.stream = input.Partition{Topic: r.Topic, Partition: r.Partition}, r.Position, p.m.streams[r.Topic]
 	if len(r.Value) > p.maxEvent {
 		return p.deadLetter(e, r.Value, r.Time, envelope.ReasonTooLarge)
 	}
@@ -171,11 +192,9 @@ func (p *pipeline) prepare(r *input.Record) *entry {
 		p.free = append(p.free, ev.Data[:0])
 		return e
 	}
-	e.msg = &nats.Msg{
-		Subject: p.m.opts.Layout.Subject(e.stream.token, ev.WikiToken),
-		Data:    ev.Data,
-		Header:  p.coordinates(e, r.Time, e.id),
-	}
+	e.msg.Subject = p.m.opts.Layout.Subject(e.stream.token, ev.WikiToken)
+	e.msg.Data = ev.Data
+	p.setCoordinates(e, r.Time, e.id)
 	if o := r.Origin; o != nil {
 		setOrDel(e.msg.Header, layout.HeaderTopic, o.Topic)
 		setOrDel(e.msg.Header, layout.HeaderPartition, o.Partition)
@@ -190,17 +209,60 @@ func setOrDel(h nats.Header, key, v string) {
 		h.Del(key)
 		return
 	}
-	h.Set(key, v)
+	setHeader(h, key, v)
 }
 
-func (p *pipeline) coordinates(e *entry, ts time.Time, msgID string) nats.Header {
-	return nats.Header{
-		layout.HeaderMsgID:     {msgID},
-		layout.HeaderTimestamp: {strconv.FormatInt(ts.UnixMilli(), 10)},
-		layout.HeaderCluster:   {p.cluster},
-		layout.HeaderTopic:     {e.tp.Topic},
-		layout.HeaderPartition: {strconv.FormatInt(int64(e.tp.Partition), 10)},
-		layout.HeaderOffset:    {strconv.FormatInt(e.pos.Offset, 10)},
+// setHeader sets a header, in the value slice it already has: header maps
+// are reused with their entries (newEntry).
+func setHeader(h nats.Header, key, v string) {
+	if s := h[key]; len(s) == 1 {
+		s[0] = v
+		return
+	}
+	h[key] = []string{v}
+}
+
+// setCoordinates sets the headers every message has (README "What ingest
+// stores").
+func (p *pipeline) setCoordinates(e *entry, ts time.Time, msgID string) {
+	h := e.msg.Header
+	setHeader(h, layout.HeaderMsgID, msgID)
+	setHeader(h, layout.HeaderTimestamp, strconv.FormatInt(ts.UnixMilli(), 10))
+	setHeader(h, layout.HeaderCluster, p.cluster)
+	setHeader(h, layout.HeaderTopic, e.tp.Topic)
+	setHeader(h, layout.HeaderPartition, strconv.FormatInt(int64(e.tp.Partition), 10))
+	setHeader(h, layout.HeaderOffset, strconv.FormatInt(e.pos.Offset, 10))
+}
+
+// newEntry is an empty entry, a resolved one reused when there is one: its
+// message and header map are reused too, which saves most of a record's
+// allocations. Nothing refers to an entry once it is resolved: nats.go
+// encodes a message when it sends it, and forgets it when it is
+// acknowledged.
+func (p *pipeline) newEntry() *entry {
+	n := len(p.spare)
+	if n == 0 {
+		return &entry{msg: &nats.Msg{Header: nats.Header{}}}
+	}
+	e := p.spare[n-1]
+	p.spare = p.spare[:n-1]
+	msg := e.msg
+	if e.dead != "" {
+		clear(msg.Header) // a dead letter's headers are not all overwritten
+	}
+	*msg = nats.Msg{Header: msg.Header}
+	*e = entry{msg: msg}
+	return e
+}
+
+// recycle keeps a resolved entry, and its message's buffer, for reuse.
+func (p *pipeline) recycle(e *entry) {
+	if e.msg.Data != nil && len(p.free) < 2*p.m.opts.MaxInFlight {
+		p.free = append(p.free, e.msg.Data[:0])
+	}
+	e.msg.Data, e.fut = nil, nil
+	if len(p.spare) < p.m.opts.MaxInFlight {
+		p.spare = append(p.spare, e)
 	}
 }
 

@@ -44,7 +44,9 @@ func (p *pipeline) publish(ctx context.Context, e *entry) error {
 // send publishes e asynchronously, never while an earlier failure is
 // unresolved, or may be (see stallAfter).
 func (p *pipeline) send(ctx context.Context, e *entry) error {
-	p.busy[e.tp] = true
+	if p.oneAtATime {
+		p.busy[e.tp] = true
+	}
 	if r := p.m.nc.Stats().Reconnects; r != p.reconnects {
 		// Messages written to the old connection may be lost; resolve
 		// them before anything new can overtake them.
@@ -64,7 +66,8 @@ func (p *pipeline) send(ctx context.Context, e *entry) error {
 		p.asyncErrorsSeen = n
 		p.mustDrain = p.q.len() > 0
 	}
-	if p.q.len() > 0 && time.Since(p.q.peek().sent) > stallAfter {
+	e.sent = time.Now()
+	if p.q.len() > 0 && e.sent.Sub(p.q.peek().sent) > stallAfter {
 		p.m.metrics.stalls.WithLabelValues(p.cluster).Inc()
 		p.mustDrain = true
 	}
@@ -72,8 +75,8 @@ func (p *pipeline) send(ctx context.Context, e *entry) error {
 		if err := p.drain(ctx); err != nil {
 			return err
 		}
+		e.sent = time.Now()
 	}
-	e.sent = time.Now()
 	if !e.skip {
 		e.fut, e.err = p.js.PublishMsgAsync(e.msg, jetstream.WithRetryAttempts(0))
 	}
@@ -149,8 +152,9 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 	if e.skip {
 		p.q.pop()
 		p.release(e.tp)
-		p.m.metrics.skipped.WithLabelValues(p.cluster, e.stream.name).Inc()
+		p.counters(e.stream).skipped.Inc()
 		p.mark(e)
+		p.recycle(e)
 		p.afterPop()
 		return nil
 	}
@@ -163,20 +167,18 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 	p.checkOrder(e, ack)
 	p.q.pop()
 	p.release(e.tp)
-	p.m.metrics.latency.WithLabelValues(p.cluster).Observe(time.Since(e.sent).Seconds())
+	p.latency.Observe(time.Since(e.sent).Seconds())
 	switch {
 	case e.dead != "":
 	case ack.Duplicate:
-		p.m.metrics.duplicates.WithLabelValues(p.cluster, e.stream.name).Inc()
+		p.counters(e.stream).duplicates.Inc()
 		p.m.recent.add(e.id)
 	default:
-		p.m.metrics.published.WithLabelValues(p.cluster, e.stream.name).Inc()
+		p.counters(e.stream).published.Inc()
 		p.m.recent.add(e.id)
 	}
 	p.mark(e)
-	if len(p.free) < 2*p.m.opts.MaxInFlight {
-		p.free = append(p.free, e.msg.Data[:0])
-	}
+	p.recycle(e)
 	p.afterPop()
 	return nil
 }
