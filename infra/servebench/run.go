@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -22,7 +23,8 @@ import (
 // streamPath is the request every client makes.
 const streamPath = "/v2/stream/recentchange"
 
-// bench is what both modes share: NATS, the publisher and serve.
+// bench is what both modes share: NATS, the publisher and the server
+// under test.
 type bench struct {
 	cfg     config
 	tmp     string
@@ -30,9 +32,14 @@ type bench struct {
 	ns      *server.Server
 	js      jetstream.JetStream
 	pub     *publisher
-	serve   *serveProc
+	serve   *serveProc // the server under test: serve or a floor
+	target  string     // its name: serve, floor, floor-goroutine
+	round   int        // live mode: the round being measured
+	feed    *floorFeed // a floor's feed
 	sink    *sink
 	nofile  uint64
+	// serveBin is the serve binary ("-": not needed).
+	serveBin string
 }
 
 // run sets everything up, runs the mode, and tears everything down in
@@ -72,53 +79,112 @@ func run(ctx context.Context, cfg config) (err error) {
 	}
 	b.pub = newPublisher(b.js)
 
-	bin := cfg.serveBin
-	if bin == "" {
+	if cfg.mode == "live" && !slices.Contains(cfg.servers, "serve") {
+		b.serveBin = "-" // not needed
+	} else if b.serveBin = cfg.serveBin; b.serveBin == "" {
 		logf("building ./serve")
-		if bin, err = buildServe(ctx, b.tmp); err != nil {
+		if b.serveBin, err = buildServe(ctx, b.tmp); err != nil {
 			return err
 		}
 	}
+	if cfg.mode == "storm" {
+		if err := b.start(ctx, "serve"); err != nil {
+			return err
+		}
+		defer b.stop()
+		return b.storm(ctx)
+	}
+	var results []*liveResult
+	for round := 1; round <= cfg.rounds; round++ {
+		for _, name := range cfg.servers {
+			if cfg.rounds > 1 || len(cfg.servers) > 1 {
+				logf("round %d of %d: %s", round, cfg.rounds, name)
+			}
+			if err := b.start(ctx, name); err != nil {
+				return err
+			}
+			b.round = round
+			res, err := b.live(ctx)
+			b.stop()
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			res.Server, res.Round = name, round
+			results = append(results, res)
+		}
+	}
+	if len(results) > 1 {
+		printRatios(results)
+	}
+	return nil
+}
+
+// start runs the server under test: serve (the built binary, against the
+// in-process nats-server) or a floor (this program re-executed with
+// -floor-server, fed over a unix socket), with a publisher for it.
+func (b *bench) start(ctx context.Context, name string) error {
 	port, err := freePort()
 	if err != nil {
 		return fmt.Errorf("finding a free port: %w", err)
 	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	b.target = name
+	if name != "serve" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		sock := filepath.Join(b.tmp, "floor-"+strconv.Itoa(port)+".sock")
+		if b.serve, err = startProc(ctx, exec.Command(self, "-floor-server", name, "-floor-addr", addr, "-floor-feed", sock), addr, nil); err != nil {
+			return err
+		}
+		if b.feed, err = dialFloorFeed(sock); err != nil {
+			b.stop()
+			return err
+		}
+		b.pub = newFloorPublisher(b.feed)
+		logf("%s pid %d on %s", name, b.serve.pid(), addr)
+		return nil
+	}
 	env := []string{
 		"NATS_URL=" + b.natsURL,
-		"SERVE_ADDR=127.0.0.1:" + strconv.Itoa(port),
+		"SERVE_ADDR=" + addr,
 		"ES_ALLOWED_STREAMS=mediawiki.recentchange",
 		"SERVE_MAX_CONNECTION_DURATION=0",
 		"LOG_LEVEL=warn",
 	}
-	if cfg.ringSize > 0 {
-		env = append(env, "SERVE_RING_SIZE="+strconv.Itoa(cfg.ringSize))
+	if b.cfg.ringSize > 0 {
+		env = append(env, "SERVE_RING_SIZE="+strconv.Itoa(b.cfg.ringSize))
 	}
-	env = append(env, cfg.serveEnv...)
-	b.serve, err = startServe(ctx, bin, "127.0.0.1:"+strconv.Itoa(port), env)
-	if err != nil {
+	env = append(env, b.cfg.serveEnv...)
+	if b.serve, err = startProc(ctx, exec.Command(b.serveBin), addr, env); err != nil {
 		return err
 	}
-	defer func() {
-		d, serr := b.serve.stop()
-		if serr != nil {
-			logf("serve shutdown after %v: %v", d.Round(time.Millisecond), serr)
-		} else {
-			logf("serve stopped cleanly in %v", d.Round(time.Millisecond))
-		}
-		if n := b.serve.log.Lines(); n > 0 {
-			out := b.serve.log.String()
-			if len(out) > 3000 {
-				out = "…" + out[len(out)-3000:]
-			}
-			logf("serve wrote %d log lines at LOG_LEVEL=warn; the last ones:\n%s", n, out)
-		}
-	}()
+	b.pub = newPublisher(b.js)
 	logf("serve pid %d on %s (RLIMIT_NOFILE %d, %d CPUs)", b.serve.pid(), b.serve.addr, b.nofile, numCPU())
+	return nil
+}
 
-	if cfg.mode == "storm" {
-		return b.storm(ctx)
+// stop ends the server under test (serve first, so that it does not see
+// NATS go away).
+func (b *bench) stop() {
+	if b.feed != nil {
+		b.feed.close()
+		b.feed = nil
 	}
-	return b.live(ctx)
+	d, serr := b.serve.stop()
+	if serr != nil {
+		logf("%s shutdown after %v: %v", b.target, d.Round(time.Millisecond), serr)
+	} else {
+		logf("%s stopped cleanly in %v", b.target, d.Round(time.Millisecond))
+	}
+	if n := b.serve.log.Lines(); n > 0 {
+		out := b.serve.log.String()
+		if len(out) > 3000 {
+			out = "…" + out[len(out)-3000:]
+		}
+		logf("%s wrote %d log lines; the last ones:\n%s", b.target, n, out)
+	}
 }
 
 // sleep waits for d or ctx.
@@ -279,6 +345,9 @@ func (b *bench) serveMem() (rss, hwm int64) {
 
 // goroutines asks serve's /metrics (-1 when unavailable).
 func (b *bench) goroutines() int {
+	if b.target != "serve" {
+		return -1
+	}
 	m, err := promMetrics(b.serve.addr, "go_goroutines")
 	if err != nil {
 		logf("warning: serve /metrics: %v", err)
@@ -292,6 +361,9 @@ func (b *bench) goroutines() int {
 
 // disconnects is eventstreams_disconnects_total by reason.
 func (b *bench) disconnects() map[string]int {
+	if b.target != "serve" {
+		return nil
+	}
 	m, err := promMetrics(b.serve.addr, "eventstreams_disconnects_total")
 	if err != nil {
 		return nil
