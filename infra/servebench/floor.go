@@ -26,9 +26,12 @@ import (
 // way. It answers the clients' request with a minimal chunked response
 // head and ":ok", then writes each event it is fed, already framed as the
 // clients expect (the same bytes serve would write: wire.Encode, as one
-// HTTP chunk), with one write per connection. It has no JetStream, no
-// filters, no per-connection framing. The benchmark feeds it over a unix
-// socket: a 4-byte big-endian length, then the chunk.
+// HTTP chunk), with one write per connection: of one event, or of all
+// those that came while it was writing (serve too writes what has
+// accumulated at once). It has no JetStream, no filters, no
+// per-connection framing: the events are appended to one log of bytes,
+// and a connection's write is a slice of it. The benchmark feeds it over
+// a unix socket: a 4-byte big-endian length, then the chunk.
 //
 //	pool:      GOMAXPROCS writer goroutines, each writing every event to
 //	           its share of the connections (no goroutine per connection)
@@ -64,20 +67,25 @@ func floorChunk(n int64, now time.Time) []byte {
 
 // floorServer is the floor process's state.
 type floorServer struct {
-	mode string
-	// pool mode
-	writers []*floorWriter
-	next    int
-	// goroutine mode: every event so far, and a channel closed at the next
-	mu     sync.Mutex
-	frames [][]byte
-	notify chan struct{}
+	mode    string
+	writers []*floorWriter // pool mode
+	mu      sync.Mutex
+	next    int           // the writer of the next connection
+	log     []byte        // every event so far, as chunks
+	notify  chan struct{} // closed when the log grows
+}
+
+// since returns the log from offset on, and a channel closed when it grows.
+func (f *floorServer) since(offset int) ([]byte, <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.log[offset:len(f.log):len(f.log)], f.notify
 }
 
 type floorWriter struct {
-	mu     sync.Mutex
-	conns  []*floorConn
-	frames chan []byte
+	f     *floorServer
+	mu    sync.Mutex
+	conns []*floorConn
 }
 
 // floorConn is a connection of the pool floor.
@@ -162,7 +170,7 @@ func runFloor(mode, addr, feed string) error {
 	f := &floorServer{mode: mode, notify: make(chan struct{})}
 	if mode == floorPool {
 		for range runtime.GOMAXPROCS(0) {
-			w := &floorWriter{frames: make(chan []byte, 4096)}
+			w := &floorWriter{f: f}
 			f.writers = append(f.writers, w)
 			go w.run()
 		}
@@ -201,14 +209,10 @@ func (f *floorServer) feed(fl net.Listener) {
 		if _, err := io.ReadFull(r, frame); err != nil {
 			return
 		}
-		if f.mode == floorPool {
-			for _, w := range f.writers {
-				w.frames <- frame
-			}
-			continue
-		}
 		f.mu.Lock()
-		f.frames = append(f.frames, frame)
+		// Past the length of every slice handed out (since caps them): a
+		// reallocation or an append leaves those intact.
+		f.log = append(f.log, frame...)
 		ch := f.notify
 		f.notify = make(chan struct{})
 		f.mu.Unlock()
@@ -254,22 +258,19 @@ func (f *floorServer) accept(c net.Conn) {
 		return // this goroutine ends; the writer has the connection
 	}
 	f.mu.Lock()
-	cursor := len(f.frames)
+	cursor := len(f.log)
 	f.mu.Unlock()
 	for {
-		f.mu.Lock()
-		frames, ch := f.frames[cursor:], f.notify
-		f.mu.Unlock()
-		for _, fr := range frames {
-			if _, err := c.Write(fr); err != nil {
-				_ = c.Close()
-				return
-			}
-		}
-		cursor += len(frames)
-		if len(frames) == 0 {
+		p, ch := f.since(cursor)
+		if len(p) == 0 {
 			<-ch
+			continue
 		}
+		if _, err := c.Write(p); err != nil {
+			_ = c.Close()
+			return
+		}
+		cursor += len(p)
 	}
 }
 
@@ -281,10 +282,19 @@ func (f *floorServer) nextWriter() int {
 	return i
 }
 
-// run writes each frame to each of the writer's connections, one write
-// each; a connection whose write fails is dropped.
+// run writes what the log gained to each of the writer's connections, one
+// write each; a connection whose write fails is dropped.
 func (w *floorWriter) run() {
-	for fr := range w.frames {
+	w.f.mu.Lock()
+	cursor := len(w.f.log)
+	w.f.mu.Unlock()
+	for {
+		fr, ch := w.f.since(cursor)
+		if len(fr) == 0 {
+			<-ch
+			continue
+		}
+		cursor += len(fr)
 		w.mu.Lock()
 		conns := w.conns
 		w.mu.Unlock()
