@@ -64,7 +64,9 @@
 //	-serve-bin PATH        use this serve binary instead of building ./serve
 //	-serve-env K=V         extra environment for serve (repeatable)
 //	-perf FILE             record serve with `perf record` during the window
-//	                       and print the hottest functions (needs perf)
+//	                       and print the hottest functions (needs perf);
+//	                       with several servers or rounds, one file per run
+//	                       (FILE.<server>.<round>)
 //	-label S               a label copied into the JSON summary
 //	-server LIST           live mode: the servers to measure, in turn, with
 //	                       the same clients, rate and window:
