@@ -8,15 +8,16 @@ dev *ARGS:
 test:
     go vet ./... && go test ./...
 
-# Benchmark ingest (kfake → JetStream; on a 3-node cluster, sync policies compared), NATS's cost of serve's live feeds, and serve (1,000, 5,000 and 15,000 SSE clients, then a reconnect storm)
+# Benchmark ingest (kfake → JetStream; on a 3-node cluster, sync policies compared), NATS's cost of serve's live feeds, and serve (1,000 and 15,000 SSE clients, 5,000 and 1,000 at 50/s against the floors, then a reconnect storm)
 bench:
     go test ./ingest/mirror -run '^$' -bench 'Ingest$' -benchtime 3x
     go test ./ingest/mirror -run '^$' -bench IngestCluster -benchtime 3x
     go run ./infra/feedbench -feeds 0,20,0,50,0,20,0 -rate 500 -duration 20s
     go run ./infra/feedbench -feeds 1,10,20 -preload 16384
     go run ./infra/servebench -clients 1000 -rate 10 -duration 20s
-    go run ./infra/servebench -clients 5000 -rate 10 -duration 20s
     go run ./infra/servebench -clients 15000 -rate 10 -duration 20s
+    go run ./infra/servebench -clients 5000 -rate 10 -duration 20s -server serve,floor,floor-goroutine -rounds 2
+    go run ./infra/servebench -clients 1000 -rate 50 -duration 20s -server serve,floor,floor-goroutine -rounds 2
     go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000
 
 # Fuzz everything serve parses from a request, each target for BUDGET executions (their seeds also run in `just test`).

@@ -12,6 +12,8 @@ import (
 // liveResult is the JSON summary of -mode live.
 type liveResult struct {
 	Mode          string  `json:"mode"`
+	Server        string  `json:"server"` // serve, floor, floor-goroutine
+	Round         int     `json:"round"`
 	Label         string  `json:"label,omitempty"`
 	Machine       string  `json:"machine"`
 	Note          string  `json:"note"`
@@ -53,7 +55,7 @@ type liveResult struct {
 	ServeDisconnects map[string]int `json:"serve_disconnects,omitempty"`
 }
 
-func (b *bench) live(ctx context.Context) error {
+func (b *bench) live(ctx context.Context) (*liveResult, error) {
 	cfg := b.cfg
 	pubCtx, stopPub := context.WithCancel(ctx)
 	var pubWG sync.WaitGroup
@@ -62,9 +64,9 @@ func (b *bench) live(ctx context.Context) error {
 	defer func() { stopPub(); pubWG.Wait() }()
 
 	if err := sleep(ctx, cfg.settle); err != nil {
-		return err
+		return nil, err
 	}
-	res := liveResult{Mode: "live", Label: cfg.label, Machine: machine(), Note: contentionNote,
+	res := liveResult{Mode: "live", Server: b.target, Label: cfg.label, Machine: machine(), Note: contentionNote,
 		Clients: cfg.clients, Rate: cfg.rate}
 	rssIdle, _ := b.serveMem()
 	res.RSSIdleMiB = mib(rssIdle)
@@ -78,7 +80,7 @@ func (b *bench) live(ctx context.Context) error {
 	defer b.closeAll(clients)
 	ramp, err := b.connectAll(ctx, clients, cfg.rampBatch, cfg.rampInterval)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res.RampSeconds = ramp.Seconds()
 	connected := 0
@@ -91,10 +93,10 @@ func (b *bench) live(ctx context.Context) error {
 	if connected == 0 {
 		b.closeAll(clients)
 		t := tallyClients(clients)
-		return fmt.Errorf("no client connected: %s", reasons(t.FailReasons))
+		return nil, fmt.Errorf("no client connected: %s", reasons(t.FailReasons))
 	}
 	if err := sleep(ctx, cfg.settle); err != nil {
-		return err
+		return nil, err
 	}
 	rssConn, _ := b.serveMem()
 	res.RSSConnMiB = mib(rssConn)
@@ -103,10 +105,15 @@ func (b *bench) live(ctx context.Context) error {
 	// The window.
 	logf("measuring for %v", cfg.duration)
 	var perfDone <-chan error
+	var perfFile string
 	if cfg.perf != "" {
 		out, _ := filepath.Abs(cfg.perf)
+		if len(cfg.servers) > 1 || cfg.rounds > 1 { // one recording per run
+			out += "." + b.target + "." + strconv.Itoa(b.round)
+		}
+		perfFile = out
 		if perfDone, err = perfRecord(ctx, b.serve.pid(), out, cfg.duration); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	hist := &histogram{}
@@ -126,7 +133,7 @@ func (b *bench) live(ctx context.Context) error {
 	js1 := b.jsStats()
 	res.JSAPICalls, res.JSConsumers = js1.APITotal-js0.APITotal, js1.Consumers
 	if werr != nil {
-		return werr
+		return nil, werr
 	}
 	rssEnd, _ := b.serveMem()
 	res.GoroutinesEnd = b.goroutines()
@@ -156,7 +163,7 @@ func (b *bench) live(ctx context.Context) error {
 	if perfDone != nil {
 		if err := <-perfDone; err != nil {
 			logf("warning: %v", err)
-		} else if perfText, err = perfReport(ctx, cfg.perf); err != nil {
+		} else if perfText, err = perfReport(ctx, perfFile); err != nil {
 			logf("warning: %v", err)
 		}
 	}
@@ -174,7 +181,7 @@ func (b *bench) live(ctx context.Context) error {
 			break
 		}
 		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	res.Lagging, res.TailMissing = shortClients(clients, res.LastEvent)
@@ -186,7 +193,7 @@ func (b *bench) live(ctx context.Context) error {
 		fmt.Print(perfText)
 	}
 	printJSON(res)
-	return nil
+	return &res, nil
 }
 
 func sumReceived(clients []*client) int64 {
@@ -217,7 +224,7 @@ func shortClients(clients []*client, last int64) (int, int64) {
 }
 
 func printLive(r *liveResult, cfg config) {
-	fmt.Printf("servebench live: %d clients × %g events/s (~1 KB), window %.1f s\n", cfg.clients, cfg.rate, r.WindowSeconds)
+	fmt.Printf("servebench live, %s: %d clients × %g events/s (~1 KB), window %.1f s\n", r.Server, cfg.clients, cfg.rate, r.WindowSeconds)
 	fmt.Printf("machine: %s\n", r.Machine)
 	fmt.Printf("note: %s; every figure includes that contention\n", r.Note)
 	row("clients connected / failed", "%d / %d  (ramp %.1f s; connect p50 %.1f ms, p99 %.1f ms, max %.1f ms)",

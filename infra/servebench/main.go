@@ -64,14 +64,31 @@
 //	-serve-bin PATH        use this serve binary instead of building ./serve
 //	-serve-env K=V         extra environment for serve (repeatable)
 //	-perf FILE             record serve with `perf record` during the window
-//	                       and print the hottest functions (needs perf)
+//	                       and print the hottest functions (needs perf);
+//	                       with several servers or rounds, one file per run
+//	                       (FILE.<server>.<round>)
 //	-label S               a label copied into the JSON summary
+//	-server LIST           live mode: the servers to measure, in turn, with
+//	                       the same clients, rate and window:
+//	                       serve, floor, floor-goroutine (serve)
+//	-rounds N              live mode: measure each server N times,
+//	                       alternating (1)
+//
+// The floors (floor.go) are the least an SSE fan-out server can do on this
+// machine: this program re-executed as a separate process, fed the same
+// events, already framed as serve frames them, over a unix socket, and
+// writing each with one write per connection: "floor" from GOMAXPROCS
+// writer goroutines, "floor-goroutine" from one goroutine per connection.
+// With more than one server, a last table gives serve's CPU per delivery,
+// p99 latency and RSS per connection as ratios to each floor's, per round
+// (the ratios are the figures to quote: the machine is shared and noisy).
 //
 // Examples (from the repository root):
 //
 //	go run ./infra/servebench -clients 1000 -rate 10 -duration 20s
 //	go run ./infra/servebench -clients 15000 -rate 10 -duration 30s
 //	go run ./infra/servebench -clients 5000 -duration 20s -perf /tmp/serve.perf
+//	go run ./infra/servebench -clients 5000 -duration 20s -server serve,floor,floor-goroutine -rounds 2
 //	go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000
 //	go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000 -ring-size 16
 //
@@ -114,6 +131,10 @@ type config struct {
 	serveEnv       multiFlag
 	perf           string
 	label          string
+	servers        []string // live mode: serve and floors, run in turn
+	rounds         int
+	// A floor process (floor.go): its mode, address and feed socket.
+	floorServer, floorAddr, floorFeed string
 }
 
 type multiFlag []string
@@ -142,8 +163,22 @@ func parseFlags(args []string) (config, error) {
 	fs.Var(&c.serveEnv, "serve-env", "extra KEY=VALUE for serve's environment (repeatable)")
 	fs.StringVar(&c.perf, "perf", "", "record serve with perf during the window into this file")
 	fs.StringVar(&c.label, "label", "", "label for the JSON summary")
+	servers := fs.String("server", "serve", "live mode: servers to measure in turn, comma-separated: serve, floor, floor-goroutine")
+	fs.IntVar(&c.rounds, "rounds", 1, "live mode: how many times to measure each server, alternating")
+	fs.StringVar(&c.floorServer, "floor-server", "", "internal: run as a floor of this mode")
+	fs.StringVar(&c.floorAddr, "floor-addr", "", "internal: the floor's address")
+	fs.StringVar(&c.floorFeed, "floor-feed", "", "internal: the floor's feed socket")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.floorServer != "" {
+		return c, nil
+	}
+	c.servers = strings.Split(*servers, ",")
+	for _, s := range c.servers {
+		if s != "serve" && s != floorPool && s != floorGoroutine {
+			return c, fmt.Errorf("-server %q: want serve, %s or %s", s, floorPool, floorGoroutine)
+		}
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -158,6 +193,10 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-rate must be positive in live mode")
 	case c.duration <= 0 || c.rampBatch < 1 || c.rampInterval < 0 || c.settle < 0:
 		return c, errors.New("-duration and -ramp-batch must be positive, -ramp-interval and -settle not negative")
+	case c.rounds < 1:
+		return c, errors.New("-rounds must be at least 1")
+	case c.mode == "storm" && (len(c.servers) != 1 || c.servers[0] != "serve"):
+		return c, errors.New("-mode storm measures serve only")
 	case c.stormEvents < 1:
 		return c, errors.New("-storm-events must be at least 1")
 	case c.ringSize != 0 && c.ringSize < 16:
@@ -183,6 +222,13 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "servebench:", err)
 		os.Exit(2)
+	}
+	if cfg.floorServer != "" {
+		if err := runFloor(cfg.floorServer, cfg.floorAddr, cfg.floorFeed); err != nil {
+			fmt.Fprintln(os.Stderr, "servebench floor:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = run(ctx, cfg)

@@ -79,7 +79,7 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// serveProc is the serve child process.
+// serveProc is the child process under test: serve, or a floor.
 type serveProc struct {
 	cmd    *exec.Cmd
 	addr   string
@@ -88,10 +88,9 @@ type serveProc struct {
 	err    error // after exited
 }
 
-// startServe runs bin with env added to the environment and waits for its
-// /readyz to answer 200.
-func startServe(ctx context.Context, bin, addr string, env []string) (*serveProc, error) {
-	cmd := exec.Command(bin)
+// startProc runs cmd (serve or a floor) with env added to the environment
+// and waits for its /readyz to answer 200.
+func startProc(ctx context.Context, cmd *exec.Cmd, addr string, env []string) (*serveProc, error) {
 	cmd.Env = append(os.Environ(), env...)
 	tb := &tailBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = tb, tb

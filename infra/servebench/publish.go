@@ -98,7 +98,9 @@ func eventMsg(n int64, now time.Time) *nats.Msg {
 
 // publisher publishes events at a fixed rate, numbering them 1, 2, ….
 type publisher struct {
-	js     jetstream.JetStream
+	js jetstream.JetStream // nil when feeding a floor
+	// send stores event n (to JetStream, or down a floor's feed socket).
+	send   func(ctx context.Context, n int64, now time.Time) error
 	next   atomic.Int64 // counter of the next event
 	errs   atomic.Int64
 	maxLag atomic.Int64 // ns: how late the most delayed publish started
@@ -108,7 +110,19 @@ type publisher struct {
 }
 
 func newPublisher(js jetstream.JetStream) *publisher {
-	p := &publisher{js: js}
+	p := &publisher{js: js, send: func(ctx context.Context, n int64, now time.Time) error {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := js.PublishMsg(ctx, eventMsg(n, now))
+		return err
+	}}
+	p.next.Store(1)
+	return p
+}
+
+// newFloorPublisher publishes to a floor (floor.go) instead of JetStream.
+func newFloorPublisher(f *floorFeed) *publisher {
+	p := &publisher{send: func(_ context.Context, n int64, now time.Time) error { return f.send(n, now) }}
 	p.next.Store(1)
 	return p
 }
@@ -119,9 +133,7 @@ func (p *publisher) Published() int64 { return p.next.Load() - 1 }
 // publishOne publishes the next event synchronously (stored when it returns).
 func (p *publisher) publishOne(ctx context.Context) error {
 	n := p.next.Load()
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := p.js.PublishMsg(ctx, eventMsg(n, time.Now())); err != nil {
+	if err := p.send(ctx, n, time.Now()); err != nil {
 		p.errs.Add(1)
 		p.mu.Lock()
 		p.lastErr = err

@@ -22,7 +22,8 @@ import (
 // streamPath is the request every client makes.
 const streamPath = "/v2/stream/recentchange"
 
-// bench is what both modes share: NATS, the publisher and serve.
+// bench is what both modes share: NATS, the publisher and the server
+// under test.
 type bench struct {
 	cfg     config
 	tmp     string
@@ -30,9 +31,14 @@ type bench struct {
 	ns      *server.Server
 	js      jetstream.JetStream
 	pub     *publisher
-	serve   *serveProc
+	serve   *serveProc // the server under test: serve or a floor
+	target  string     // its name: serve, floor, floor-goroutine
+	round   int        // live mode: the round being measured
+	feed    *floorFeed // a floor's feed
 	sink    *sink
 	nofile  uint64
+	// serveBin is the serve binary ("-": not needed).
+	serveBin string
 }
 
 // run sets everything up, runs the mode, and tears everything down in
@@ -72,53 +78,44 @@ func run(ctx context.Context, cfg config) (err error) {
 	}
 	b.pub = newPublisher(b.js)
 
-	bin := cfg.serveBin
-	if bin == "" {
+	if cfg.mode == "live" && !slices.Contains(cfg.servers, "serve") {
+		b.serveBin = "-" // not needed
+	} else if b.serveBin = cfg.serveBin; b.serveBin == "" {
 		logf("building ./serve")
-		if bin, err = buildServe(ctx, b.tmp); err != nil {
+		if b.serveBin, err = buildServe(ctx, b.tmp); err != nil {
 			return err
 		}
 	}
-	port, err := freePort()
-	if err != nil {
-		return fmt.Errorf("finding a free port: %w", err)
-	}
-	env := []string{
-		"NATS_URL=" + b.natsURL,
-		"SERVE_ADDR=127.0.0.1:" + strconv.Itoa(port),
-		"ES_ALLOWED_STREAMS=mediawiki.recentchange",
-		"SERVE_MAX_CONNECTION_DURATION=0",
-		"LOG_LEVEL=warn",
-	}
-	if cfg.ringSize > 0 {
-		env = append(env, "SERVE_RING_SIZE="+strconv.Itoa(cfg.ringSize))
-	}
-	env = append(env, cfg.serveEnv...)
-	b.serve, err = startServe(ctx, bin, "127.0.0.1:"+strconv.Itoa(port), env)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		d, serr := b.serve.stop()
-		if serr != nil {
-			logf("serve shutdown after %v: %v", d.Round(time.Millisecond), serr)
-		} else {
-			logf("serve stopped cleanly in %v", d.Round(time.Millisecond))
-		}
-		if n := b.serve.log.Lines(); n > 0 {
-			out := b.serve.log.String()
-			if len(out) > 3000 {
-				out = "…" + out[len(out)-3000:]
-			}
-			logf("serve wrote %d log lines at LOG_LEVEL=warn; the last ones:\n%s", n, out)
-		}
-	}()
-	logf("serve pid %d on %s (RLIMIT_NOFILE %d, %d CPUs)", b.serve.pid(), b.serve.addr, b.nofile, numCPU())
-
 	if cfg.mode == "storm" {
+		if err := b.start(ctx, "serve"); err != nil {
+			return err
+		}
+		defer b.stop()
 		return b.storm(ctx)
 	}
-	return b.live(ctx)
+	var results []*liveResult
+	for round := 1; round <= cfg.rounds; round++ {
+		for _, name := range cfg.servers {
+			if cfg.rounds > 1 || len(cfg.servers) > 1 {
+				logf("round %d of %d: %s", round, cfg.rounds, name)
+			}
+			if err := b.start(ctx, name); err != nil {
+				return err
+			}
+			b.round = round
+			res, err := b.live(ctx)
+			b.stop()
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			res.Server, res.Round = name, round
+			results = append(results, res)
+		}
+	}
+	if len(results) > 1 {
+		printRatios(results)
+	}
+	return nil
 }
 
 // sleep waits for d or ctx.
@@ -279,6 +276,9 @@ func (b *bench) serveMem() (rss, hwm int64) {
 
 // goroutines asks serve's /metrics (-1 when unavailable).
 func (b *bench) goroutines() int {
+	if b.target != "serve" {
+		return -1
+	}
 	m, err := promMetrics(b.serve.addr, "go_goroutines")
 	if err != nil {
 		logf("warning: serve /metrics: %v", err)
@@ -292,6 +292,9 @@ func (b *bench) goroutines() int {
 
 // disconnects is eventstreams_disconnects_total by reason.
 func (b *bench) disconnects() map[string]int {
+	if b.target != "serve" {
+		return nil
+	}
 	m, err := promMetrics(b.serve.addr, "eventstreams_disconnects_total")
 	if err != nil {
 		return nil

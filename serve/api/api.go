@@ -5,9 +5,12 @@
 //
 // A stream request is one worker: the handler validates it, resolves where
 // it starts (Last-Event-ID, then seq, then since, else new events), opens a
-// hub.Reader, and hijacks the connection; one goroutine then writes events
+// hub.Reader, and hijacks the connection; its loop then writes events
 // until the client leaves, the maximum duration is reached, the reader
-// fails, or the server stops. Fasthttp never cancels a request when the
+// fails, or the server stops. While it has nothing to write, a stream on
+// the ring waits with one of a few shared writers instead of on a
+// goroutine of its own (writers.go), and goes back to one whenever a
+// write cannot complete at once. Fasthttp never cancels a request when the
 // client leaves, so a departure is noticed by a failed write; heartbeats
 // make sure one happens.
 //
@@ -84,6 +87,7 @@ type Server struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 	streams  sync.WaitGroup // running stream loops
+	writers  writers        // streams waiting for events (writers.go)
 	open     atomic.Int64   // streams open (or being opened)
 
 	spec []byte   // the OpenAPI document, built once

@@ -24,37 +24,74 @@ type streamState struct {
 	enc       wire.Encoder
 }
 
-// run is the stream loop of one client, on its hijacked connection. It
-// selects on four things: the next events, a heartbeat due, the maximum
-// duration, and the server stopping; a client that left is noticed when a
-// write fails.
+// stream is one client's stream once its response has begun: what its
+// loop keeps between two wakes, whichever goroutine runs it.
+type stream struct {
+	st        *streamState
+	w         *chunked.Conn
+	began     time.Time
+	lastWrite time.Time
+	end       time.Time // zero: no maximum duration
+	// What a writer (writers.go) polled but left to the stream's own
+	// goroutine: events not yet counted (their bytes may be pending in w),
+	// and the error that came with them.
+	unsent int
+	polled []*hub.Event
+	err    error
+	failed error // a write of the writer failed
+}
+
+// run starts the stream of one client, on its hijacked connection, then
+// runs its loop.
 func (s *Server) run(conn net.Conn, st *streamState) {
-	defer s.streams.Done()
-	defer s.open.Add(-1)
-	defer st.releaseIP()
-	defer st.reader.Close()
 	for _, n := range st.names {
 		s.metrics.connected.WithLabelValues(n).Inc()
 	}
-	defer func() {
-		for _, n := range st.names {
-			s.metrics.connected.WithLabelValues(n).Dec()
-		}
-	}()
 	sorted := slices.Clone(st.names)
 	slices.Sort(sorted)
 	s.metrics.connections.WithLabelValues(strings.Join(sorted, ",")).Inc()
 
+	if u, ok := conn.(interface{ UnsafeConn() net.Conn }); ok { // fasthttp's hijacked conn
+		conn = u.UnsafeConn()
+	}
 	limitSendBuffer(conn)
-	w := chunked.New(conn, s.opts.WriteTimeout)
-	began := time.Now()
-	reason := s.loop(w, st)
+	c := &stream{st: st, w: chunked.New(conn, s.opts.WriteTimeout), began: time.Now()}
+	c.lastWrite = c.began
+	if s.opts.MaxDuration > 0 {
+		c.end = c.began.Add(s.opts.MaxDuration)
+	}
+	if reason := s.begin(c); reason != "" {
+		s.finish(c, reason)
+		return
+	}
+	s.resume(c)
+}
+
+// resume runs the loop of c on the calling goroutine until the stream ends
+// or is parked with a writer.
+func (s *Server) resume(c *stream) {
+	if reason := s.loop(c); reason != "" {
+		s.finish(c, reason)
+	}
+}
+
+// finish ends a stream: its last chunk, the connection closed, and what
+// the request held given back.
+func (s *Server) finish(c *stream, reason string) {
+	st := c.st
 	s.metrics.disconnects.WithLabelValues(reason).Inc()
-	s.metrics.bytes.Add(float64(w.Written()))
-	_ = w.Close()
+	s.metrics.bytes.Add(float64(c.w.Written()))
+	_ = c.w.Close()
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "stream ended",
 		slog.String("streams", strings.Join(st.names, ",")), slog.String("reason", reason),
-		slog.Duration("duration", time.Since(began)), slog.Int64("bytes", w.Written()), slog.String("client_ip", st.ip))
+		slog.Duration("duration", time.Since(c.began)), slog.Int64("bytes", c.w.Written()), slog.String("client_ip", st.ip))
+	for _, n := range st.names {
+		s.metrics.connected.WithLabelValues(n).Dec()
+	}
+	st.reader.Close()
+	st.releaseIP()
+	s.open.Add(-1)
+	s.streams.Done()
 }
 
 // sendBuffer caps the kernel's send buffer of a stream connection (Linux
@@ -64,11 +101,8 @@ func (s *Server) run(conn net.Conn, st *streamState) {
 // it. 256 KiB still moves about 2.5 MB/s to a client 100 ms away.
 const sendBuffer = 256 << 10
 
-// limitSendBuffer applies sendBuffer to the TCP connection under conn.
+// limitSendBuffer applies sendBuffer to the TCP connection conn.
 func limitSendBuffer(conn net.Conn) {
-	if u, ok := conn.(interface{ UnsafeConn() net.Conn }); ok { // fasthttp's hijacked conn
-		conn = u.UnsafeConn()
-	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetWriteBuffer(sendBuffer)
 	}
@@ -92,43 +126,64 @@ func flushed(w *chunked.Conn, err error) error {
 	return w.Flush()
 }
 
-// loop writes the stream until it ends, and returns why it ended (a
-// disconnect reason).
-func (s *Server) loop(w *chunked.Conn, st *streamState) string {
+// begin writes the response head and the body's opening; it returns a
+// disconnect reason if that failed.
+func (s *Server) begin(c *stream) string {
 	headers := append([][2]string{
-		{"Content-Type", st.enc.ContentType()},
+		{"Content-Type", c.st.enc.ContentType()},
 		{"Cache-Control", "no-cache"},
 		{"Connection", "keep-alive"},
 	}, securityHeaders...)
-	if err := w.WriteHeader(200, "OK", headers); err != nil {
+	if err := c.w.WriteHeader(200, "OK", headers); err != nil {
 		return writeFailed(err)
 	}
-	if err := flushed(w, st.enc.Open(w, s.opts.Retry)); err != nil {
+	if err := flushed(c.w, c.st.enc.Open(c.w, s.opts.Retry)); err != nil {
 		return writeFailed(err)
 	}
+	return ""
+}
 
+// due is how long until the stream's next heartbeat or its end.
+func (s *Server) due(c *stream, now time.Time) time.Duration {
+	d := c.lastWrite.Add(s.opts.Heartbeat).Sub(now)
+	if !c.end.IsZero() {
+		d = min(d, c.end.Sub(now))
+	}
+	return max(d, 0)
+}
+
+// loop writes the stream until it ends, and returns why it ended (a
+// disconnect reason), or "" when it was parked with a writer: a stream
+// with nothing to write waits there rather than on a goroutine of its own.
+func (s *Server) loop(c *stream) string {
+	w, st := c.w, c.st
+	if c.failed != nil {
+		return writeFailed(c.failed)
+	}
+	if c.unsent > 0 || w.Pending() { // left by a writer: finish its chunk first
+		if err := w.Flush(); err != nil {
+			return writeFailed(err)
+		}
+		s.metrics.events.Add(float64(c.unsent))
+		c.unsent, c.lastWrite = 0, time.Now()
+	}
 	// One timer serves both the heartbeat and the maximum duration: it
 	// fires at the earlier of the two; writing events only records the time
-	// (no timer operation per event).
-	began := time.Now()
-	lastWrite := began
-	var end time.Time
-	if s.opts.MaxDuration > 0 {
-		end = began.Add(s.opts.MaxDuration)
-	}
-	due := func(now time.Time) time.Duration {
-		d := lastWrite.Add(s.opts.Heartbeat).Sub(now)
-		if !end.IsZero() {
-			d = min(d, end.Sub(now))
+	// (no timer operation per event). It is made only when the loop waits.
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
 		}
-		return max(d, 0)
-	}
-	timer := time.NewTimer(due(began))
-	defer timer.Stop()
+	}()
 	buf := make([]*hub.Event, 0, pollBatch)
 	ctx := context.Background()
 	for {
-		evs, err := st.reader.Poll(ctx, buf[:0], pollBatch)
+		evs, err := c.polled, c.err
+		c.polled, c.err = nil, nil
+		if evs == nil && err == nil {
+			evs, err = st.reader.Poll(ctx, buf[:0], pollBatch)
+		}
 		if len(evs) > 0 {
 			for _, e := range evs {
 				if err := st.enc.Event(w, &e.Encoded); err != nil {
@@ -139,7 +194,7 @@ func (s *Server) loop(w *chunked.Conn, st *streamState) string {
 				return writeFailed(err)
 			}
 			s.metrics.events.Add(float64(len(evs)))
-			lastWrite = time.Now()
+			c.lastWrite = time.Now()
 		}
 		switch {
 		case errors.Is(err, hub.ErrTooSlow):
@@ -154,25 +209,31 @@ func (s *Server) loop(w *chunked.Conn, st *streamState) string {
 			return reasonShutdown
 		default:
 		}
-		if !end.IsZero() && !time.Now().Before(end) {
+		if !c.end.IsZero() && !time.Now().Before(c.end) {
 			return reasonMaxDuration
 		}
 		if len(evs) > 0 || st.reader.Wait() == nil {
 			continue
 		}
+		if s.park(c) {
+			return ""
+		}
+		if timer == nil {
+			timer = time.NewTimer(s.due(c, time.Now()))
+		}
 		select {
 		case <-st.reader.Wait():
 		case now := <-timer.C:
-			if !end.IsZero() && !now.Before(end) {
+			if !c.end.IsZero() && !now.Before(c.end) {
 				return reasonMaxDuration
 			}
-			if now.Sub(lastWrite) >= s.opts.Heartbeat {
+			if now.Sub(c.lastWrite) >= s.opts.Heartbeat {
 				if err := flushed(w, st.enc.Heartbeat(w)); err != nil {
 					return writeFailed(err)
 				}
-				lastWrite = now
+				c.lastWrite = now
 			}
-			timer.Reset(due(time.Now()))
+			timer.Reset(s.due(c, time.Now()))
 		case <-s.stopping:
 			return reasonShutdown
 		}

@@ -56,8 +56,13 @@ func (s *Server) requestTimeout() time.Duration {
 // A method Fiber does not know (anything but its nine, e.g. PROPFIND or a
 // lowercase get) gets a JSON 405 with Allow: Fiber's handler answers it
 // with a text/plain 400 before any route or the error handler runs.
+//
+// A hijacked connection is closed by its stream, not by fasthttp: the
+// hijack handler returns as soon as its stream is parked with a writer,
+// which lets fasthttp free the request's context and the goroutine.
 func (s *Server) configureServer(app *fiber.App) {
 	srv := app.Server()
+	srv.KeepHijackedConns = true
 	first := s.requestTimeout()
 	srv.ConnState = func(c net.Conn, state fasthttp.ConnState) {
 		if state == fasthttp.StateNew {

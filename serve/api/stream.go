@@ -48,7 +48,9 @@ func (s *Server) stream(c *fiber.Ctx) error {
 			s.open.Add(-1)
 		}
 	}()
-	ip := s.clientIP(c)
+	// Strings kept for the stream are copies: the request's buffers are
+	// reused once its stream is parked (server.go).
+	ip := strings.Clone(s.clientIP(c))
 	releaseIP := func() {}
 	if s.opts.IPLimiter != nil {
 		if ip == "" {
@@ -86,7 +88,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	for i, st := range streams {
 		tokens[i] = layout.StreamToken(st.Name)
 	}
-	f, err := filter.Parse(tokens, func(name string) string { return c.Query(name) }, s.opts.MaxFilterValues)
+	f, err := filter.Parse(tokens, func(name string) string { return strings.Clone(c.Query(name)) }, s.opts.MaxFilterValues)
 	if err != nil {
 		return s.fail(c, fiber.StatusBadRequest, "bad_request", "Invalid Filter", err.Error())
 	}

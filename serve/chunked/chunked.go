@@ -6,7 +6,12 @@
 //
 // Bytes are appended to a buffer taken from a pool only while there is
 // something to write, so an idle client holds no buffer. A Conn is used by
-// one goroutine.
+// one goroutine at a time.
+//
+// TryFlush writes without ever blocking (one non-blocking write on the
+// socket), for a goroutine that writes to many connections: what the
+// socket did not take stays pending, and the next Flush, a blocking write
+// bounded by the timeout, finishes it first.
 package chunked
 
 import (
@@ -14,6 +19,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -28,17 +34,36 @@ var ErrClosed = errors.New("chunked: connection closed")
 // Conn is a streaming response on a raw connection.
 type Conn struct {
 	c        net.Conn
+	raw      syscall.RawConn // nil: c has no file descriptor (TryFlush is not available)
 	timeout  time.Duration
 	deadline time.Time // the write deadline set on c
 	buf      *[]byte
+	pending  int  // > 0: (*buf)[pending:] is a chunk the socket has not taken yet
+	pendingN int  // body bytes in that chunk
+	hold     bool // Append does not flush by itself
 	closed   bool
 	written  int64
 }
 
 // New wraps c; every write must complete within timeout.
 func New(c net.Conn, timeout time.Duration) *Conn {
-	return &Conn{c: c, timeout: timeout}
+	w := &Conn{c: c, timeout: timeout}
+	if sc, ok := c.(syscall.Conn); ok {
+		w.raw, _ = sc.SyscallConn()
+	}
+	return w
 }
+
+// CanTryFlush reports whether TryFlush is available: c is a socket.
+func (w *Conn) CanTryFlush() bool { return w.raw != nil }
+
+// Pending reports whether a chunk is waiting for the socket (TryFlush did
+// not complete).
+func (w *Conn) Pending() bool { return w.pending > 0 }
+
+// Hold stops Append from flushing a large buffer by itself (on: the caller
+// calls TryFlush once it has appended a batch), or lets it again.
+func (w *Conn) Hold(on bool) { w.hold = on }
 
 // Written is the number of body bytes written so far (chunk framing excluded).
 func (w *Conn) Written() int64 { return w.written }
@@ -69,7 +94,7 @@ func (w *Conn) WriteHeader(status int, reason string, headers [][2]string) error
 func (w *Conn) Append(p []byte) error {
 	b := w.take()
 	*b = append(*b, p...)
-	if len(*b) >= flushAt {
+	if len(*b) >= flushAt && !w.hold {
 		return w.Flush()
 	}
 	return nil
@@ -79,18 +104,89 @@ func (w *Conn) Append(p []byte) error {
 func (w *Conn) AppendString(s string) error {
 	b := w.take()
 	*b = append(*b, s...)
-	if len(*b) >= flushAt {
+	if len(*b) >= flushAt && !w.hold {
 		return w.Flush()
 	}
 	return nil
 }
 
 // Flush writes what is buffered as one chunk, in one write, and gives the
-// buffer back.
+// buffer back. A pending chunk is written first, and alone: nothing can
+// have been appended after it.
 func (w *Conn) Flush() error {
+	if w.pending > 0 {
+		err := w.write((*w.buf)[w.pending:])
+		if err == nil {
+			w.written += int64(w.pendingN)
+		}
+		w.pending, w.pendingN = 0, 0
+		w.release()
+		return err
+	}
+	chunk, n := w.frame()
+	if chunk == nil {
+		return nil
+	}
+	err := w.write(chunk)
+	if err == nil {
+		w.written += int64(n)
+	}
+	w.release()
+	return err
+}
+
+// TryFlush is Flush with one non-blocking write: done is false when the
+// socket did not take the whole chunk, which is then pending (Append must
+// not be called before a Flush has finished it). It needs CanTryFlush.
+func (w *Conn) TryFlush() (done bool, err error) {
+	if w.closed {
+		return false, ErrClosed
+	}
+	chunk, n := w.frame()
+	if chunk == nil {
+		return true, nil
+	}
+	if !w.deadline.IsZero() {
+		// A deadline of the last blocking write, once past, would fail this
+		// write; the next blocking write sets a new one.
+		_ = w.c.SetWriteDeadline(time.Time{})
+		w.deadline = time.Time{}
+	}
+	var wrote int
+	var werr error
+	// An error of Write itself (a past write deadline) leaves the chunk to
+	// the blocking Flush, which sets a new deadline.
+	_ = w.raw.Write(func(fd uintptr) bool {
+		for {
+			wrote, werr = syscall.Write(int(fd), chunk)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	switch {
+	case werr == syscall.EAGAIN:
+		wrote, werr = 0, nil
+	case werr != nil:
+		w.release()
+		return false, &net.OpError{Op: "write", Net: "tcp", Err: werr}
+	}
+	if wrote == len(chunk) {
+		w.written += int64(n)
+		w.release()
+		return true, nil
+	}
+	w.pending, w.pendingN = len(*w.buf)-len(chunk)+max(wrote, 0), n
+	return false, nil
+}
+
+// frame completes the buffered bytes as one chunk (its size line in the
+// head room, its CRLF after) and returns it with its body size; nil when
+// nothing is buffered (the buffer is given back).
+func (w *Conn) frame() ([]byte, int) {
 	if w.buf == nil || len(*w.buf) == headRoom {
 		w.release()
-		return nil
+		return nil, 0
 	}
 	b := *w.buf
 	n := len(b) - headRoom
@@ -101,12 +197,7 @@ func (w *Conn) Flush() error {
 	copy(b[headRoom-2:], "\r\n")
 	b = append(b, "\r\n"...)
 	*w.buf = b
-	err := w.write(b[start:])
-	if err == nil {
-		w.written += int64(n)
-	}
-	w.release()
-	return err
+	return b[start:], n
 }
 
 // Close writes the last chunk, if it can, and closes the connection.
