@@ -24,6 +24,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -87,6 +88,9 @@ type Hub struct {
 	startLast   uint64        // the stream's last sequence when the feed started
 
 	catchUps chan struct{} // a slot per open catch-up consumer
+	// catchUpWaited and catchUpRefused count the readers that found every
+	// slot taken, and those of them that got none in time (stats.go).
+	catchUpWaited, catchUpRefused atomic.Uint64
 
 	status Status // the stream as last read, under mu
 }
