@@ -156,7 +156,7 @@ func TestMonitoringMatchesTheStack(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Prometheus v3.x.y is the Go module v0.3xx.y.
-		m := regexp.MustCompile(`github.com/prometheus/prometheus v0\.(\d)(\d\d)\.(\d+)`).FindSubmatch(mod)
+		m := regexp.MustCompile(`github\.com/prometheus/prometheus v0\.(\d)(\d\d)\.(\d+)`).FindSubmatch(mod)
 		if m == nil {
 			t.Fatal("go.mod does not require github.com/prometheus/prometheus")
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
@@ -121,7 +122,7 @@ func firing(t *testing.T, name string, data memSeries, minutes int) []map[string
 		out[m] = map[string]bool{}
 		now := map[string]bool{}
 		for _, s := range vec {
-			key := s.Metric.DropMetricName().String()
+			key := s.Metric.DropReserved(func(name string) bool { return name == model.MetricNameLabel }).String()
 			now[key] = true
 			if _, ok := activeSince[key]; !ok {
 				activeSince[key] = ts
