@@ -28,10 +28,6 @@ const (
 	reasonFeedFailed  = "feed_failed"
 )
 
-// reasons are every disconnect reason, whose series exist from the start
-// so that rate() and increase() see the first disconnect of each.
-var reasons = []string{reasonClient, reasonMaxDuration, reasonShutdown, reasonTooSlow, reasonFeedFailed}
-
 func newMetrics(reg prometheus.Registerer, h *hub.Hub, cat *catalog.Catalog) (*metrics, error) {
 	const ns = "eventstreams"
 	m := &metrics{
@@ -96,7 +92,9 @@ func newMetrics(reg prometheus.Registerer, h *hub.Hub, cat *catalog.Catalog) (*m
 		counter("catchup_refusals_total", "Stream requests refused (503) after waiting for a catch-up slot in vain.",
 			func() float64 { _, n := h.CatchUpWaits(); return float64(n) }),
 	}
-	for _, r := range reasons {
+	// Every disconnect reason and stream has its series from the start, so
+	// that rate() and increase() see the first disconnect of each.
+	for _, r := range []string{reasonClient, reasonMaxDuration, reasonShutdown, reasonTooSlow, reasonFeedFailed} {
 		m.disconnects.WithLabelValues(r)
 	}
 	for _, s := range cat.Streams() {

@@ -9,7 +9,8 @@
 // Files: feed.go runs the live consumer; ring.go is the ring; start.go
 // decides where a client starts; reader.go is a client's Reader; event.go
 // is one event as the ring holds it; status.go reads the stream's state
-// (cluster, mirror, epoch) for /readyz.
+// (cluster, mirror, epoch, size) for /readyz; stats.go is what serve's
+// metrics read (catch-up slots, ring coverage).
 //
 // Concurrency: the feed is the only writer of the ring; any number of
 // Readers, one per client goroutine, read it under a read lock and wait on
