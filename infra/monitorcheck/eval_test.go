@@ -181,6 +181,29 @@ func TestAlertsFire(t *testing.T) {
 			labels: `{instance="i:9102", job="ingest"}`,
 		},
 		{
+			alert: "EventStreamsIngestLagGrowing",
+			series: []string{
+				`eventstreams_ingest_consumer_lag{job="ingest",instance="i",cluster="eqiad",topic="t",partition="0"} 0x11 500+500x30`,
+				// Far behind but catching up, or steady: not growing.
+				`eventstreams_ingest_consumer_lag{job="ingest",instance="i",cluster="eqiad",topic="t",partition="1"} 90000-1000x40`,
+				`eventstreams_ingest_consumer_lag{job="ingest",instance="i",cluster="codfw",topic="t",partition="0"} 5000x40`,
+			},
+			// Over 1000 from minute 14, growing; for: 10m.
+			from: 24, to: 40, minutes: 40,
+			labels: `{cluster="eqiad", job="ingest", partition="0", topic="t"}`,
+		},
+		{
+			alert: "EventStreamsFeedFailing",
+			series: []string{
+				`eventstreams_disconnects_total{job="serve",instance="a",reason="feed_failed"} 0x4 5x4 9x4 20x20`,
+				`eventstreams_disconnects_total{job="serve",instance="a",reason="too_slow"} 0+3x35`,
+			},
+			// Failures at minutes 5, 10 and 15: the third makes it active,
+			// for: 1m; the first leaves the 15-minute window at minute 19.
+			from: 16, to: 18, minutes: 35,
+			labels: `{instance="a", job="serve"}`,
+		},
+		{
 			alert: "EventStreamsCatchUpSlotsExhausted",
 			series: []string{
 				`eventstreams_catchup_consumers{job="serve",instance="a"} 3x5 8x10 2x10`,
