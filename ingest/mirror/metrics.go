@@ -1,6 +1,10 @@
 package mirror
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
+)
 
 // metrics are ingest's Prometheus series. Label values are bounded by the
 // configuration: cluster names, allowed topics and streams, partitions.
@@ -68,4 +72,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// zero makes the series of every source (cluster) and stream or topic that
+// the configuration knows, at 0: rate() and increase() then see the first
+// event published, dead-lettered or failed, and an alert on nothing
+// published has a series to look at from the start. Partitions (lag) and
+// the relay's reconnect reasons appear when met.
+func (m *metrics) zero(clusters []string, streams map[string]*streamInfo) {
+	for _, c := range clusters {
+		for _, v := range []*prometheus.CounterVec{m.retries, m.reorders, m.stalls, m.connErrors, m.commitErrs} {
+			v.WithLabelValues(c)
+		}
+		m.latency.WithLabelValues(c)
+		m.inFlight.WithLabelValues(c)
+		for topic, s := range streams {
+			m.consumed.WithLabelValues(c, topic)
+			m.published.WithLabelValues(c, s.name)
+			m.duplicates.WithLabelValues(c, s.name)
+			m.skipped.WithLabelValues(c, s.name)
+			for _, r := range envelope.Reasons() {
+				m.deadletters.WithLabelValues(c, topic, string(r))
+			}
+		}
+	}
 }

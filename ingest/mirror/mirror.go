@@ -141,9 +141,12 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 			m.streams[t] = si
 		}
 	}
+	var clusters []string
 	for name := range names {
 		m.sources[name] = &sourceHealth{}
+		clusters = append(clusters, name)
 	}
+	met.zero(clusters, m.streams)
 	return m, nil
 }
 

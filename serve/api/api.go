@@ -110,7 +110,7 @@ func New(opts Options, h *hub.Hub, log *slog.Logger, reg *prometheus.Registry) (
 	if opts.MaxFilterValues <= 0 {
 		opts.MaxFilterValues = 64
 	}
-	m, err := newMetrics(reg, h)
+	m, err := newMetrics(reg, h, opts.Catalog)
 	if err != nil {
 		return nil, err
 	}

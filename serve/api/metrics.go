@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
 )
 
 // metrics are serve's Prometheus series (README "How serve works"). Stream labels are
@@ -27,7 +28,7 @@ const (
 	reasonFeedFailed  = "feed_failed"
 )
 
-func newMetrics(reg prometheus.Registerer, h *hub.Hub) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, h *hub.Hub, cat *catalog.Catalog) (*metrics, error) {
 	const ns = "eventstreams"
 	m := &metrics{
 		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "connected_clients",
@@ -58,11 +59,59 @@ func newMetrics(reg prometheus.Registerer, h *hub.Hub) (*metrics, error) {
 			}
 			return 0
 		})
-	for _, c := range []prometheus.Collector{m.connected, m.connections, m.events, m.bytes, m.disconnects, m.openSeconds, m.ipRejections,
-		lastSeq, feedSeq, mirrorLag} {
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, f)
+	}
+	hubMetrics := []prometheus.Collector{
+		gauge("feed_ready", "1 while the live feed runs (/readyz answers 200), 0 while it starts or restarts.",
+			func() float64 { return b2f(h.Ready()) }),
+		gauge("stream_bytes", "The JetStream stream's size in bytes, as last read.",
+			func() float64 { return float64(h.Status().Bytes) }),
+		gauge("stream_max_bytes", "The JetStream stream's byte limit (-1: none); at it, the oldest events are dropped.",
+			func() float64 { return float64(h.Status().MaxBytes) }),
+		gauge("mirror_last_active_seconds", "When the stream is a standby datacenter's mirror: seconds since it last heard from the primary (0 otherwise).",
+			func() float64 {
+				if m := h.Status().Mirror; m != nil {
+					return m.ActiveAgo
+				}
+				return 0
+			}),
+		gauge("ring_events", "Events the ring of recent events holds (at most SERVE_RING_SIZE).",
+			func() float64 { n, _ := h.RingCoverage(); return float64(n) }),
+		gauge("ring_span_seconds", "Kafka time between the ring's oldest and newest events: how far back a client resumes from memory.",
+			func() float64 { _, d := h.RingCoverage(); return d.Seconds() }),
+		gauge("catchup_consumers", "Catch-up consumers open (or being opened) for clients behind the ring.",
+			func() float64 { n, _ := h.CatchUps(); return float64(n) }),
+		gauge("catchup_consumers_max", "The most catch-up consumers open at once (SERVE_MAX_CATCHUPS).",
+			func() float64 { _, n := h.CatchUps(); return float64(n) }),
+		counter("catchup_waits_total", "Stream requests that found every catch-up slot taken and waited for one.",
+			func() float64 { n, _ := h.CatchUpWaits(); return float64(n) }),
+		counter("catchup_refusals_total", "Stream requests refused (503) after waiting for a catch-up slot in vain.",
+			func() float64 { _, n := h.CatchUpWaits(); return float64(n) }),
+	}
+	// Every disconnect reason and stream has its series from the start, so
+	// that rate() and increase() see the first disconnect of each.
+	for _, r := range []string{reasonClient, reasonMaxDuration, reasonShutdown, reasonTooSlow, reasonFeedFailed} {
+		m.disconnects.WithLabelValues(r)
+	}
+	for _, s := range cat.Streams() {
+		m.connected.WithLabelValues(s.Name)
+	}
+	for _, c := range append([]prometheus.Collector{m.connected, m.connections, m.events, m.bytes, m.disconnects, m.openSeconds, m.ipRejections,
+		lastSeq, feedSeq, mirrorLag}, hubMetrics...) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -9,7 +9,8 @@
 // Files: feed.go runs the live consumer; ring.go is the ring; start.go
 // decides where a client starts; reader.go is a client's Reader; event.go
 // is one event as the ring holds it; status.go reads the stream's state
-// (cluster, mirror, epoch) for /readyz.
+// (cluster, mirror, epoch, size) for /readyz; stats.go is what serve's
+// metrics read (catch-up slots, ring coverage).
 //
 // Concurrency: the feed is the only writer of the ring; any number of
 // Readers, one per client goroutine, read it under a read lock and wait on
@@ -24,6 +25,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -87,6 +89,9 @@ type Hub struct {
 	startLast   uint64        // the stream's last sequence when the feed started
 
 	catchUps chan struct{} // a slot per open catch-up consumer
+	// catchUpWaited and catchUpRefused count the readers that found every
+	// slot taken, and those of them that got none in time (stats.go).
+	catchUpWaited, catchUpRefused atomic.Uint64
 
 	status Status // the stream as last read, under mu
 }

@@ -125,12 +125,19 @@ func (h *Hub) Open(ctx context.Context, f filter.Filter, p Position) (*Reader, e
 // the MaxCatchUps slots: a reconnect storm queues here instead of
 // creating thousands of consumers at once.
 func (h *Hub) acquireCatchUp(ctx context.Context) error {
+	select {
+	case h.catchUps <- struct{}{}:
+		return nil
+	default:
+		h.catchUpWaited.Add(1)
+	}
 	t := time.NewTimer(h.opts.CatchUpWait)
 	defer t.Stop()
 	select {
 	case h.catchUps <- struct{}{}:
 		return nil
 	case <-t.C:
+		h.catchUpRefused.Add(1)
 		return ErrBusy
 	case <-ctx.Done():
 		return ctx.Err()

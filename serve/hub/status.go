@@ -28,6 +28,10 @@ type Status struct {
 	// LastSeq is the stream's last sequence, FeedSeq the last the feed has.
 	LastSeq uint64 `json:"last_seq"`
 	FeedSeq uint64 `json:"feed_seq"`
+	// Bytes is the stream's size, MaxBytes its limit (-1: none, as
+	// JetStream says): at the limit, the oldest events are dropped.
+	Bytes    uint64 `json:"bytes"`
+	MaxBytes int64  `json:"max_bytes"`
 	// Leader and Replicas: the stream's cluster placement (empty for a
 	// stream of one server).
 	Leader   string          `json:"leader,omitempty"`
@@ -91,7 +95,7 @@ func (h *Hub) watch(ctx context.Context, s jetstream.Stream, epoch string) error
 // setStatus records info as the stream's state.
 func (h *Hub) setStatus(info *jetstream.StreamInfo) {
 	st := Status{Server: h.js.Conn().ConnectedServerName(), Stream: info.Config.Name, Epoch: layout.Epoch(info),
-		LastSeq: info.State.LastSeq, Checked: time.Now().UTC()}
+		LastSeq: info.State.LastSeq, Bytes: info.State.Bytes, MaxBytes: info.Config.MaxBytes, Checked: time.Now().UTC()}
 	if c := info.Cluster; c != nil {
 		st.Leader = c.Leader
 		for _, r := range c.Replicas {

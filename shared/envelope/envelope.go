@@ -44,6 +44,11 @@ const (
 	ReasonRejected Reason = "rejected"
 )
 
+// Reasons returns every Reason, for metrics that start each at zero.
+func Reasons() []Reason {
+	return []Reason{ReasonEmpty, ReasonInvalidUTF8, ReasonInvalidJSON, ReasonNotObject, ReasonMetaNotObject, ReasonTooLarge, ReasonRejected}
+}
+
 // InvalidError is returned for a record that is not a storable event.
 type InvalidError struct {
 	Reason Reason
