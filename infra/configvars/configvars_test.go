@@ -16,11 +16,11 @@ type outer struct {
 	A    string   `envconfig:"A" default:"outer"`
 	C    int      `envconfig:"C" default:"7"`
 	D    []string `envconfig:"D"`
-	skip string
+	skip string   `envconfig:"SKIP"` // unexported: not read
 }
 
 func TestOf(t *testing.T) {
-	got := configvars.Of(&outer{})
+	got := configvars.Of(&outer{skip: "x"})
 	want := []configvars.Var{
 		{Name: "A", Default: "outer", Tagged: true},
 		{Name: "B", Default: "false"},

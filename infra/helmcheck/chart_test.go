@@ -249,6 +249,10 @@ func TestRender(t *testing.T) {
 			}
 			checkServe(t, r, pods["serve"])
 			checkIngest(t, r, pods["ingest"])
+			// values.yaml leaves the Kafka clusters to the operator; the NOTES say so.
+			if warned, empty := strings.Contains(r.r.Notes, "INGEST_KAFKA_CLUSTERS is empty"), vs.files == nil; warned != empty {
+				t.Errorf("NOTES warn of empty INGEST_KAFKA_CLUSTERS: %v, want %v:\n%s", warned, empty, r.r.Notes)
+			}
 		})
 	}
 }
