@@ -44,6 +44,10 @@ lint:
 fmt:
     gofmt -w $(git ls-files '*.go')
 
+# Print the Helm chart's manifests rendered with the production-like values (Helm's Go packages; no helm binary)
+helm:
+    go run ./infra/helmcheck/cmd/helmtemplate -f infra/helm/eventstreams/values-production.yaml
+
 # Start the compose stack (Kafka ×2, MirrorMaker, NATS ×3, producer, ingest, serve ×2, nginx on :8092)
 up:
     docker compose up --build -d
