@@ -66,6 +66,11 @@
 //	-perf FILE             record serve with `perf record` during the window
 //	                       and print the hottest functions (needs perf)
 //	-label S               a label copied into the JSON summary
+//	-floor-cap N           storm: raw-replay readers at once (256, serve's
+//	                       SERVE_MAX_CATCHUPS default)
+//	-floor-batch N         storm: messages per request of the floor (256)
+//	-source-addrs N        clients dial from 127.0.0.2 … 127.0.0.(N+1) (1:
+//	                       the system's choice of source address)
 //
 // Examples (from the repository root):
 //
@@ -114,6 +119,7 @@ type config struct {
 	serveEnv       multiFlag
 	perf           string
 	label          string
+	extra          extraConfig // floor.go
 }
 
 type multiFlag []string
@@ -142,6 +148,7 @@ func parseFlags(args []string) (config, error) {
 	fs.Var(&c.serveEnv, "serve-env", "extra KEY=VALUE for serve's environment (repeatable)")
 	fs.StringVar(&c.perf, "perf", "", "record serve with perf during the window into this file")
 	fs.StringVar(&c.label, "label", "", "label for the JSON summary")
+	registerExtraFlags(fs, &c.extra)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -166,6 +173,9 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-buf must be at least 256")
 	case c.connectTimeout <= 0 || c.drainTimeout <= 0 || c.stormTimeout <= 0:
 		return c, errors.New("timeouts must be positive")
+	}
+	if err := c.extra.validate(); err != nil {
+		return c, err
 	}
 	for _, kv := range c.serveEnv {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
