@@ -1,0 +1,190 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/directget"
+	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
+)
+
+// A source gives a catching-up Reader the stored messages of its subjects
+// after its start, in sequence order, a batch at a time.
+type source interface {
+	// next reads the next batch, calling each for its messages in order,
+	// and reports whether the source had no message left after them when
+	// it answered.
+	next(ctx context.Context, each func(seq uint64, subject string, ts int64, data []byte)) (drained bool, err error)
+	// close releases what the source holds on the server, if anything.
+	close()
+}
+
+// Catch-up batches: at most catchUpBatch events or catchUpBytes bytes (the
+// server stops after the event that reaches it), so that the events read
+// ahead of the clients stay bounded: MaxCatchUps × about 128 KiB, 32 MiB
+// at the default 256, half of what nats-server lets pile up for one
+// connection before it closes it as a slow consumer (max_pending, 64 MiB):
+// all catch-ups share serve's connection with the live feed.
+const (
+	catchUpBatch = 128
+	catchUpBytes = 128 << 10
+	// catchUpTimeout bounds one batch.
+	catchUpTimeout = 10 * time.Second
+)
+
+// openSource starts a catch-up of subjects from sequence seq, or from store
+// time from when set. One subject (one stream, at most one wiki: most
+// clients) is read with batched direct gets, which cost nothing on the
+// server between batches; several subjects with a consumer of the client's
+// own, which filters on all of them at once.
+func (h *Hub) openSource(ctx context.Context, subjects []string, seq uint64, from *time.Time) (source, error) {
+	if len(subjects) == 1 {
+		g, err := directget.New(h.js.Conn(), h.opts.Layout.Stream, catchUpBatch)
+		if err != nil {
+			return nil, err
+		}
+		req := directget.Request{Seq: seq, StartTime: from, Subject: subjects[0], Batch: catchUpBatch, MaxBytes: catchUpBytes}
+		if from != nil {
+			req.Seq = 0
+		}
+		return &directSource{g: g, req: req}, nil
+	}
+	// A plain ephemeral pull consumer, not an ordered one: nats.go
+	// recreates an ordered consumer on the server at every fetch.
+	cfg := jetstream.ConsumerConfig{
+		FilterSubjects:    subjects,
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       seq,
+		AckPolicy:         jetstream.AckNonePolicy,
+		InactiveThreshold: 30 * time.Second,
+		MemoryStorage:     true,
+		Replicas:          1,
+	}
+	if from != nil {
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, 0, from
+	}
+	s, err := h.stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cons, err := s.CreateConsumer(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &consumerSource{cons: cons, stream: s}, nil
+}
+
+// directSource reads with batched direct gets, each starting after the
+// last message of the one before.
+type directSource struct {
+	g   *directget.Getter
+	req directget.Request
+}
+
+func (d *directSource) next(ctx context.Context, each func(uint64, string, int64, []byte)) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	res, err := d.g.Get(ctx, d.req, func(m *directget.Msg) {
+		each(m.Seq, m.Subject, headerTime(m.Header, m.Time), m.Data)
+	})
+	if err != nil {
+		return false, err
+	}
+	if res.Last > 0 {
+		d.req.Seq, d.req.StartTime = res.Last+1, nil
+	}
+	return res.Pending == 0, nil
+}
+
+func (d *directSource) close() { d.g.Close() }
+
+// consumerSource reads from an ephemeral consumer of the client's own.
+type consumerSource struct {
+	cons   jetstream.Consumer
+	stream jetstream.Stream
+	// emptyFetches counts the fetches in a row that returned nothing
+	// while the consumer still had messages pending.
+	emptyFetches int
+}
+
+// catchUpRetryWait bounds a consumer fetch after an empty one, and
+// maxEmptyFetches how many empty fetches in a row end the stream (the
+// client resumes from its id).
+const (
+	catchUpRetryWait = 100 * time.Millisecond
+	maxEmptyFetches  = 100
+)
+
+func (c *consumerSource) next(ctx context.Context, each func(uint64, string, int64, []byte)) (bool, error) {
+	var batch jetstream.MessageBatch
+	var err error
+	if c.emptyFetches == 0 {
+		batch, err = c.cons.FetchNoWait(catchUpBatch)
+	} else {
+		// The consumer had nothing to give at the last fetch although it is
+		// not drained: wait a little for it rather than ask again at once.
+		batch, err = c.cons.Fetch(catchUpBatch, jetstream.FetchMaxWait(catchUpRetryWait))
+	}
+	if err != nil {
+		return false, err
+	}
+	drained, got := false, false
+	for m := range batch.Messages() {
+		md, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		got = true
+		drained = md.NumPending == 0
+		each(md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data())
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
+		return false, err
+	}
+	if got {
+		c.emptyFetches = 0
+		return drained, nil
+	}
+	// An empty answer does not say that the consumer is drained: a busy
+	// server may answer a fetch before the consumer delivers. Ask the
+	// consumer how many messages it still has for this client.
+	if c.pendingNone(ctx) {
+		return true, nil
+	}
+	if c.emptyFetches++; c.emptyFetches > maxEmptyFetches {
+		return false, fmt.Errorf("no messages after %d fetches while some are pending", maxEmptyFetches)
+	}
+	return false, nil
+}
+
+// pendingNone reports whether the consumer has delivered every message it
+// will give this client, asking the server.
+func (c *consumerSource) pendingNone(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	ci, err := c.cons.Info(ctx)
+	return err == nil && ci.NumPending == 0
+}
+
+func (c *consumerSource) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = c.stream.DeleteConsumer(ctx, c.cons.CachedInfo().Name) // else the server drops it after InactiveThreshold
+}
+
+// headerTime is the Kafka timestamp header, or else the time JetStream
+// stored the message.
+func headerTime(h nats.Header, stored time.Time) int64 {
+	if v := h.Get(layout.HeaderTimestamp); v != "" {
+		if ts, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return ts
+		}
+	}
+	return stored.UnixMilli()
+}
