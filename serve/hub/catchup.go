@@ -77,7 +77,7 @@ func (h *Hub) openSource(ctx context.Context, subjects []string, seq uint64, fro
 	if err != nil {
 		return nil, err
 	}
-	return &consumerSource{cons: cons, stream: s}, nil
+	return &consumerSource{cons: cons, stream: s, cfg: cfg}, nil
 }
 
 // directSource reads with batched direct gets, each starting after the
@@ -105,9 +105,17 @@ func (d *directSource) next(ctx context.Context, each func(uint64, string, int64
 func (d *directSource) close() { d.g.Close() }
 
 // consumerSource reads from an ephemeral consumer of the client's own.
+// Without acks, a message the consumer delivered to a fetch that had
+// already ended (a busy server, a fetch expiring) is lost to the client:
+// a jump in the consumer sequence says so, and the source starts a new
+// consumer after the last message it gave.
 type consumerSource struct {
 	cons   jetstream.Consumer
 	stream jetstream.Stream
+	cfg    jetstream.ConsumerConfig
+	// delivered and last are the consumer and stream sequences of the
+	// last message given (0: none yet).
+	delivered, last uint64
 	// emptyFetches counts the fetches in a row that returned nothing
 	// while the consumer still had messages pending.
 	emptyFetches int
@@ -134,18 +142,26 @@ func (c *consumerSource) next(ctx context.Context, each func(uint64, string, int
 	if err != nil {
 		return false, err
 	}
-	drained, got := false, false
+	drained, got, lost := false, false, false
 	for m := range batch.Messages() {
 		md, err := m.Metadata()
-		if err != nil {
+		if err != nil || lost {
+			continue // drain the batch
+		}
+		if md.Sequence.Consumer != c.delivered+1 {
+			lost = true
 			continue
 		}
 		got = true
+		c.delivered, c.last = md.Sequence.Consumer, md.Sequence.Stream
 		drained = md.NumPending == 0
 		each(md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data())
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
 		return false, err
+	}
+	if lost {
+		return false, c.restart(ctx)
 	}
 	if got {
 		c.emptyFetches = 0
@@ -170,6 +186,23 @@ func (c *consumerSource) pendingNone(ctx context.Context) bool {
 	defer cancel()
 	ci, err := c.cons.Info(ctx)
 	return err == nil && ci.NumPending == 0
+}
+
+// restart replaces the consumer by one that starts after the last message
+// given.
+func (c *consumerSource) restart(ctx context.Context) error {
+	c.close()
+	if c.last > 0 {
+		c.cfg.DeliverPolicy, c.cfg.OptStartSeq, c.cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, c.last+1, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	cons, err := c.stream.CreateConsumer(ctx, c.cfg)
+	if err != nil {
+		return err
+	}
+	c.cons, c.delivered, c.emptyFetches = cons, 0, 0
+	return nil
 }
 
 func (c *consumerSource) close() {
