@@ -42,8 +42,16 @@
 //	and consumers it took, and the sequence checks. With serve's default
 //	ring (65,536 events) the replay comes from the ring; -ring-size 16
 //	makes every client start behind the ring, so each opens its own
-//	JetStream catch-up consumer. That is also what happens after a serve
-//	restart: a new process's ring holds nothing older than its start.
+//	JetStream catch-up. That is also what happens after a serve restart: a
+//	new process's ring holds nothing older than its start. Before and after
+//	the storm, the raw-replay floor (floor.go): as many readers, at most
+//	-floor-cap at once, read the same K events straight from JetStream with
+//	batched direct gets on one connection, with no serve in between; serve's
+//	storm time is printed as a ratio to the faster floor run.
+//
+//	Held connections: -clients 19000 -rate 1 -source-addrs 4 in live mode
+//	dials from 127.0.0.2–5, so that no source address runs out of
+//	ephemeral ports; serve's own open-files limit is logged at start.
 //
 // Flags:
 //

@@ -38,7 +38,7 @@ type bench struct {
 // run sets everything up, runs the mode, and tears everything down in
 // reverse order (serve first, so that it does not see NATS go away).
 func run(ctx context.Context, cfg config) (err error) {
-	b := &bench{cfg: cfg, sink: &sink{}}
+	b := &bench{cfg: cfg, sink: &sink{sources: newSources(cfg.extra.sourceAddrs)}}
 	if b.nofile, err = raiseFileLimit(); err != nil {
 		return fmt.Errorf("raising the open-files limit: %w", err)
 	}
@@ -113,7 +113,7 @@ func run(ctx context.Context, cfg config) (err error) {
 			logf("serve wrote %d log lines at LOG_LEVEL=warn; the last ones:\n%s", n, out)
 		}
 	}()
-	logf("serve pid %d on %s (RLIMIT_NOFILE %d, %d CPUs)", b.serve.pid(), b.serve.addr, b.nofile, numCPU())
+	logf("serve pid %d on %s (RLIMIT_NOFILE %d here, %s in serve; %d CPUs)", b.serve.pid(), b.serve.addr, b.nofile, openFilesLimit(b.serve.pid()), numCPU())
 
 	if cfg.mode == "storm" {
 		return b.storm(ctx)

@@ -63,7 +63,7 @@ type Result struct {
 // this one (nats.go has no constant for it).
 const numPendingHeader = "Nats-Num-Pending"
 
-// ErrNotSupported: the server did not answer a direct get (no responders):
+// ErrNotSupported is returned when the server did not answer a direct get (no responders):
 // the stream does not allow direct gets, or does not exist.
 var ErrNotSupported = errors.New("directget: no direct get responder for the stream")
 
