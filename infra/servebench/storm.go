@@ -46,7 +46,9 @@ type stormResult struct {
 	ServeDisconnects map[string]int `json:"serve_disconnects,omitempty"`
 	Floors           []floorRun     `json:"raw_replay_floors"`
 	FloorSeconds     float64        `json:"floor_s"`
-	FloorRatio       float64        `json:"serve_to_floor"`
+	// FloorRatio is serve's seconds per replayed event over the floor's:
+	// with every client served, serve's storm time over the floor's.
+	FloorRatio float64 `json:"serve_to_floor"`
 }
 
 func (b *bench) storm(ctx context.Context) error {
@@ -221,8 +223,9 @@ func (b *bench) storm(ctx context.Context) error {
 		res.DoneP99 = ms(done[min(len(done)-1, len(done)*99/100)])
 	}
 	use := cpuBetween(cpu0, cpu1)
-	if res.FloorSeconds > 0 && res.Complete == cfg.clients {
-		res.FloorRatio = res.CompleteSeconds / res.FloorSeconds
+	if res.FloorSeconds > 0 && res.Replayed > 0 {
+		floorEvents := float64(cfg.clients) * float64(cfg.stormEvents)
+		res.FloorRatio = (res.CompleteSeconds / float64(res.Replayed)) / (res.FloorSeconds / floorEvents)
 	}
 	if res.CompleteSeconds > 0 {
 		res.ReplayPerSec = float64(res.Replayed) / res.CompleteSeconds
@@ -275,7 +278,8 @@ func printStorm(r *stormResult, use cpuUse) {
 		}
 		printFloor(fmt.Sprintf("raw replay floor, %s (%s)", f.Method, when), f)
 	}
-	row("serve's storm / floor", "%.2f s / %.2f s = %.2f×", r.CompleteSeconds, r.FloorSeconds, r.FloorRatio)
+	row("serve's storm / floor", "%.2f× per event  (serve %.2f s for %d events, floor %.2f s for %d)",
+		r.FloorRatio, r.CompleteSeconds, r.Replayed, r.FloorSeconds, r.Clients*r.EventsBack)
 	if len(r.ServeDisconnects) > 0 {
 		row("serve disconnects (metrics)", "%s", fmtCounts(r.ServeDisconnects))
 	}
