@@ -10,51 +10,27 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/serve/directget"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
-// A source gives a catching-up Reader the stored messages of its subjects
-// after its start, in sequence order, a batch at a time.
-type source interface {
-	// next reads the next batch, calling each for its messages in order,
-	// and reports whether the source had no message left after them when
-	// it answered.
-	next(ctx context.Context, each func(seq uint64, subject string, ts int64, data []byte)) (drained bool, err error)
-	// close releases what the source holds on the server, if anything.
-	close()
-}
-
-// Catch-up batches: at most catchUpBatch events or catchUpBytes bytes (the
-// server stops after the event that reaches it), so that the events read
-// ahead of the clients stay bounded: MaxCatchUps × about 128 KiB, 32 MiB
-// at the default 256, half of what nats-server lets pile up for one
-// connection before it closes it as a slow consumer (max_pending, 64 MiB):
-// all catch-ups share serve's connection with the live feed.
+// A catch-up fetches at most catchUpBatch events at a time, so that the
+// events read ahead of the clients stay bounded: MaxCatchUps × about
+// 128 KiB, 32 MiB at the default 256, half of what nats-server lets pile
+// up for one connection before it closes it as a slow consumer
+// (max_pending, 64 MiB): all catch-ups share serve's connection with the
+// live feed.
 const (
 	catchUpBatch = 128
-	catchUpBytes = 128 << 10
-	// catchUpTimeout bounds one batch.
+	// catchUpTimeout bounds a consumer's re-creation.
 	catchUpTimeout = 10 * time.Second
 )
 
-// openSource starts a catch-up of subjects from sequence seq, or from store
-// time from when set. One subject (one stream, at most one wiki: most
-// clients) is read with batched direct gets, which cost nothing on the
-// server between batches; several subjects with a consumer of the client's
-// own, which filters on all of them at once.
-func (h *Hub) openSource(ctx context.Context, subjects []string, seq uint64, from *time.Time) (source, error) {
-	if len(subjects) == 1 {
-		g, err := directget.New(h.js.Conn(), h.opts.Layout.Stream, catchUpBatch)
-		if err != nil {
-			return nil, err
-		}
-		req := directget.Request{Seq: seq, StartTime: from, Subject: subjects[0], Batch: catchUpBatch, MaxBytes: catchUpBytes}
-		if from != nil {
-			req.Seq = 0
-		}
-		return &directSource{g: g, req: req}, nil
-	}
+// openSource starts a catch-up of subjects from sequence seq, or from
+// store time from when set: a consumer of the client's own, filtered to
+// them. (Batched direct gets, package directget, cost fewer API calls but
+// were slower: nats-server answers all of one connection's direct gets
+// one after another; README "Benchmarks".)
+func (h *Hub) openSource(ctx context.Context, subjects []string, seq uint64, from *time.Time) (*consumerSource, error) {
 	// A plain ephemeral pull consumer, not an ordered one: nats.go
 	// recreates an ordered consumer on the server at every fetch.
 	cfg := jetstream.ConsumerConfig{
@@ -79,30 +55,6 @@ func (h *Hub) openSource(ctx context.Context, subjects []string, seq uint64, fro
 	}
 	return &consumerSource{cons: cons, stream: s, cfg: cfg}, nil
 }
-
-// directSource reads with batched direct gets, each starting after the
-// last message of the one before.
-type directSource struct {
-	g   *directget.Getter
-	req directget.Request
-}
-
-func (d *directSource) next(ctx context.Context, each func(uint64, string, int64, []byte)) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
-	defer cancel()
-	res, err := d.g.Get(ctx, d.req, func(m *directget.Msg) {
-		each(m.Seq, m.Subject, headerTime(m.Header, m.Time), m.Data)
-	})
-	if err != nil {
-		return false, err
-	}
-	if res.Last > 0 {
-		d.req.Seq, d.req.StartTime = res.Last+1, nil
-	}
-	return res.Pending == 0, nil
-}
-
-func (d *directSource) close() { d.g.Close() }
 
 // consumerSource reads from an ephemeral consumer of the client's own.
 // Without acks, a message the consumer delivered to a fetch that had
@@ -129,7 +81,10 @@ const (
 	maxEmptyFetches  = 100
 )
 
-func (c *consumerSource) next(ctx context.Context, each func(uint64, string, int64, []byte)) (bool, error) {
+// next reads the next batch, calling each for its messages in order, and
+// reports whether the consumer had no message left after them when it
+// answered.
+func (c *consumerSource) next(ctx context.Context, each func(seq uint64, subject string, ts int64, data []byte)) (bool, error) {
 	var batch jetstream.MessageBatch
 	var err error
 	if c.emptyFetches == 0 {
@@ -169,8 +124,13 @@ func (c *consumerSource) next(ctx context.Context, each func(uint64, string, int
 	}
 	// An empty answer does not say that the consumer is drained: a busy
 	// server may answer a fetch before the consumer delivers. Ask the
-	// consumer how many messages it still has for this client.
-	if c.pendingNone(ctx) {
+	// consumer how many messages it still has for this client, and whether
+	// it delivered some that never arrived (to a fetch that had ended).
+	switch ci, err := c.info(ctx); {
+	case err != nil:
+	case ci.Delivered.Consumer > c.delivered:
+		return false, c.restart(ctx)
+	case ci.NumPending == 0:
 		return true, nil
 	}
 	if c.emptyFetches++; c.emptyFetches > maxEmptyFetches {
@@ -179,13 +139,11 @@ func (c *consumerSource) next(ctx context.Context, each func(uint64, string, int
 	return false, nil
 }
 
-// pendingNone reports whether the consumer has delivered every message it
-// will give this client, asking the server.
-func (c *consumerSource) pendingNone(ctx context.Context) bool {
+// info asks the server for the consumer's state.
+func (c *consumerSource) info(ctx context.Context) (*jetstream.ConsumerInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	ci, err := c.cons.Info(ctx)
-	return err == nil && ci.NumPending == 0
+	return c.cons.Info(ctx)
 }
 
 // restart replaces the consumer by one that starts after the last message
@@ -205,6 +163,7 @@ func (c *consumerSource) restart(ctx context.Context) error {
 	return nil
 }
 
+// close deletes the consumer.
 func (c *consumerSource) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

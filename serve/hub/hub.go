@@ -1,16 +1,15 @@
 // Package hub is serve's read side of JetStream: one shared live consumer
 // per serve process, feeding a ring of the most recent events, each
 // encoded once for every client; and, for a client that starts behind the
-// ring, a catch-up of its own, filtered to its subjects (batched direct
-// gets for one subject, a short-lived consumer for several), that hands
-// the client over to the ring by sequence, with no gap and no duplicate.
+// ring, a short-lived consumer of its own, filtered to its subjects, that
+// hands the client over to the ring by sequence, with no gap and no
+// duplicate.
 // Where a client starts (its Last-Event-ID, seq or since) is decided here
 // too, against the feed's stream instance and end.
 //
 // Files: feed.go runs the live consumer; ring.go is the ring; start.go
 // decides where a client starts; reader.go is a client's Reader, and
-// catchup.go its catch-up sources (package directget, or a consumer);
-// event.go is one event as the ring holds it; status.go reads the stream's state
+// catchup.go its catch-up consumer; event.go is one event as the ring holds it; status.go reads the stream's state
 // (cluster, mirror, epoch) for /readyz.
 //
 // Concurrency: the feed is the only writer of the ring; any number of

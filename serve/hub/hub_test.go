@@ -344,8 +344,7 @@ func TestRingPreloadedAtStart(t *testing.T) {
 // TestCatchUpSlotsQueue: with one catch-up slot, a second client behind
 // the ring waits for the first to finish instead of failing, and gives up
 // with ErrBusy only after CatchUpWait.
-// catchUpFilters are a filter read with batched direct gets (one subject)
-// and one read with a consumer (several subjects).
+// catchUpFilters are a filter of one subject and one of several.
 var catchUpFilters = []struct {
 	name string
 	f    filter.Filter

@@ -21,7 +21,7 @@ type Reader struct {
 	epoch  string
 	cursor uint64 // last seq delivered or passed over (while catching up: read from the source)
 
-	catchUp source // nil once on the ring
+	catchUp *consumerSource // nil once on the ring
 	// pending are events read from the catch-up source and not yet
 	// returned; drained says that the source had none left after them when
 	// the stream's last sequence was at least askedAt.
