@@ -8,7 +8,7 @@ dev *ARGS:
 test:
     go vet ./... && go test ./...
 
-# Benchmark ingest (kfake → JetStream; on a 3-node cluster, sync policies compared), NATS's cost of serve's live feeds, and serve (1,000 and 15,000 SSE clients, 5,000 and 1,000 at 50/s against the floors, then a reconnect storm)
+# Benchmark ingest (kfake → JetStream; on a 3-node cluster, sync policies compared), NATS's cost of serve's live feeds, and serve (1,000 and 15,000 SSE clients, 5,000 and 1,000 at 50/s against the floors, reconnect storms from the ring and from JetStream against a raw-replay floor, 19,000 held connections)
 bench:
     go test ./ingest/mirror -run '^$' -bench 'Ingest$' -benchtime 3x
     go test ./ingest/mirror -run '^$' -bench IngestCluster -benchtime 3x
@@ -19,6 +19,8 @@ bench:
     go run ./infra/servebench -clients 5000 -rate 10 -duration 20s -server serve,floor,floor-goroutine -rounds 2
     go run ./infra/servebench -clients 1000 -rate 50 -duration 20s -server serve,floor,floor-goroutine -rounds 2
     go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000
+    go run ./infra/servebench -mode storm -clients 1000 -storm-events 1000 -ring-size 16
+    go run ./infra/servebench -clients 19000 -rate 1 -duration 30s -source-addrs 4 -connect-timeout 60s
 
 # Fuzz everything serve parses from a request, each target for BUDGET executions (their seeds also run in `just test`).
 # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration budget at its deadline with a bare

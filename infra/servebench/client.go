@@ -41,6 +41,8 @@ type sink struct {
 	hist atomic.Pointer[histogram]
 	// stopping: read errors from now on are the benchmark closing clients.
 	stopping atomic.Bool
+	// sources: where clients dial from (held.go).
+	sources *sources
 }
 
 // client is one SSE connection, read by one goroutine. Counters read by
@@ -127,7 +129,7 @@ func (c *client) run(connTimeout time.Duration, bufSize int, connected func(ok b
 
 // connect dials, sends the request and reads up to the body's ":ok".
 func (c *client) connect(timeout time.Duration, bufSize int) error {
-	d := net.Dialer{Timeout: timeout}
+	d := net.Dialer{Timeout: timeout, LocalAddr: c.sink.sources.pick()}
 	conn, err := d.Dial("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)

@@ -42,8 +42,16 @@
 //	and consumers it took, and the sequence checks. With serve's default
 //	ring (65,536 events) the replay comes from the ring; -ring-size 16
 //	makes every client start behind the ring, so each opens its own
-//	JetStream catch-up consumer. That is also what happens after a serve
-//	restart: a new process's ring holds nothing older than its start.
+//	JetStream catch-up. That is also what happens after a serve restart: a
+//	new process's ring holds nothing older than its start. Before and after
+//	the storm, the raw-replay floor (replayfloor.go): as many readers, at most
+//	-floor-cap at once, read the same K events straight from JetStream with
+//	batched direct gets on one connection, with no serve in between; serve's
+//	storm time is printed as a ratio to the faster floor run.
+//
+//	Held connections: -clients 19000 -rate 1 -source-addrs 4 in live mode
+//	dials from 127.0.0.2–5, so that no source address runs out of
+//	ephemeral ports; serve's own open-files limit is logged at start.
 //
 // Flags:
 //
@@ -82,6 +90,12 @@
 // With more than one server, a last table gives serve's CPU per delivery,
 // p99 latency and RSS per connection as ratios to each floor's, per round
 // (the ratios are the figures to quote: the machine is shared and noisy).
+//
+//	-floor-cap N           storm: raw-replay readers at once (256, serve's
+//	                       SERVE_MAX_CATCHUPS default)
+//	-floor-batch N         storm: messages per request of the floor (256)
+//	-source-addrs N        clients dial from 127.0.0.2 … 127.0.0.(N+1) (1:
+//	                       the system's choice of source address)
 //
 // Examples (from the repository root):
 //
@@ -135,6 +149,7 @@ type config struct {
 	rounds         int
 	// A floor process (floor.go): its mode, address and feed socket.
 	floorServer, floorAddr, floorFeed string
+	extra                             extraConfig // replayfloor.go
 }
 
 type multiFlag []string
@@ -168,6 +183,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.floorServer, "floor-server", "", "internal: run as a floor of this mode")
 	fs.StringVar(&c.floorAddr, "floor-addr", "", "internal: the floor's address")
 	fs.StringVar(&c.floorFeed, "floor-feed", "", "internal: the floor's feed socket")
+	registerExtraFlags(fs, &c.extra)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -205,6 +221,9 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-buf must be at least 256")
 	case c.connectTimeout <= 0 || c.drainTimeout <= 0 || c.stormTimeout <= 0:
 		return c, errors.New("timeouts must be positive")
+	}
+	if err := c.extra.validate(); err != nil {
+		return c, err
 	}
 	for _, kv := range c.serveEnv {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {

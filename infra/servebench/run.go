@@ -44,7 +44,7 @@ type bench struct {
 // run sets everything up, runs the mode, and tears everything down in
 // reverse order (serve first, so that it does not see NATS go away).
 func run(ctx context.Context, cfg config) (err error) {
-	b := &bench{cfg: cfg, sink: &sink{}}
+	b := &bench{cfg: cfg, sink: &sink{sources: newSources(cfg.extra.sourceAddrs)}}
 	if b.nofile, err = raiseFileLimit(); err != nil {
 		return fmt.Errorf("raising the open-files limit: %w", err)
 	}

@@ -44,6 +44,11 @@ type stormResult struct {
 	JSAPIErrors      uint64         `json:"js_api_errors"`
 	JSConsumersMax   int            `json:"js_consumers_max"`
 	ServeDisconnects map[string]int `json:"serve_disconnects,omitempty"`
+	Floors           []floorRun     `json:"raw_replay_floors"`
+	FloorSeconds     float64        `json:"floor_s"`
+	// FloorRatio is serve's seconds per replayed event over the floor's:
+	// with every client served, serve's storm time over the floor's.
+	FloorRatio float64 `json:"serve_to_floor"`
 }
 
 func (b *bench) storm(ctx context.Context) error {
@@ -105,6 +110,15 @@ func (b *bench) storm(ctx context.Context) error {
 	rssBefore, _ := b.serveMem()
 	res.RSSBeforeMiB = mib(rssBefore)
 
+	// The floor, before serve's storm: JetStream replays the same events
+	// to as many readers, as many at once as serve's catch-up slots.
+	f := b.floor(ctx, cfg.clients, cfg.stormEvents, anchor.Seq)
+	logf("raw replay (before): %.2f s, %d events, %d short %s", f.Seconds, f.Events, f.Short, f.Err)
+	res.Floors = append(res.Floors, f)
+	if err := sleep(ctx, cfg.settle); err != nil {
+		return err
+	}
+
 	// The storm.
 	clients := make([]*client, cfg.clients)
 	lastID := anchor.header()
@@ -165,6 +179,16 @@ func (b *bench) storm(ctx context.Context) error {
 	b.closeAll(clients)
 	res.tally = tallyClients(clients)
 
+	// The floor again, after: the machine's load may have changed.
+	f = b.floor(ctx, cfg.clients, cfg.stormEvents, anchor.Seq)
+	logf("raw replay (after): %.2f s, %d events, %d short %s", f.Seconds, f.Events, f.Short, f.Err)
+	res.Floors = append(res.Floors, f)
+	for _, f := range res.Floors {
+		if f.Err == "" && f.Short == 0 && (res.FloorSeconds == 0 || f.Seconds < res.FloorSeconds) {
+			res.FloorSeconds = f.Seconds
+		}
+	}
+
 	var done []time.Duration
 	for _, c := range clients {
 		if c.state.Load() == stFailed {
@@ -199,6 +223,10 @@ func (b *bench) storm(ctx context.Context) error {
 		res.DoneP99 = ms(done[min(len(done)-1, len(done)*99/100)])
 	}
 	use := cpuBetween(cpu0, cpu1)
+	if res.FloorSeconds > 0 && res.Replayed > 0 {
+		floorEvents := float64(cfg.clients) * float64(cfg.stormEvents)
+		res.FloorRatio = (res.CompleteSeconds / float64(res.Replayed)) / (res.FloorSeconds / floorEvents)
+	}
 	if res.CompleteSeconds > 0 {
 		res.ReplayPerSec = float64(res.Replayed) / res.CompleteSeconds
 	}
@@ -243,6 +271,15 @@ func printStorm(r *stormResult, use cpuUse) {
 	row("JetStream API requests / errors", "%d / %d  (consumers at most %d at once)", r.JSAPICalls, r.JSAPIErrors, r.JSConsumersMax)
 	row("missing / duplicate / out-of-order", "%d / %d / %d  (extra %d, seq not increasing %d, unparsed %d, error events %d)",
 		r.StormMissing, r.Duplicates, r.OutOfOrder, r.Extra, r.SeqNotIncr, r.Unparsed, r.ErrorEvents)
+	for i, f := range r.Floors {
+		when := "before"
+		if i > 0 {
+			when = "after"
+		}
+		printFloor(fmt.Sprintf("raw replay floor, %s (%s)", f.Method, when), f)
+	}
+	row("serve's storm / floor", "%.2f× per event  (serve %.2f s for %d events, floor %.2f s for %d)",
+		r.FloorRatio, r.CompleteSeconds, r.Replayed, r.FloorSeconds, r.Clients*r.EventsBack)
 	if len(r.ServeDisconnects) > 0 {
 		row("serve disconnects (metrics)", "%s", fmtCounts(r.ServeDisconnects))
 	}

@@ -52,7 +52,7 @@ func (b *bench) start(ctx context.Context, name string) error {
 		return err
 	}
 	b.pub = newPublisher(b.js)
-	logf("serve pid %d on %s (RLIMIT_NOFILE %d, %d CPUs)", b.serve.pid(), b.serve.addr, b.nofile, numCPU())
+	logf("serve pid %d on %s (RLIMIT_NOFILE %d here, %s in serve; %d CPUs)", b.serve.pid(), b.serve.addr, b.nofile, openFilesLimit(b.serve.pid()), numCPU())
 	return nil
 }
 

@@ -46,8 +46,8 @@ func (f *Filter) Match(stream, wiki string, e Attributed) bool {
 	return f.MatchFields(e)
 }
 
-// MatchFields applies the field filters only (a catch-up consumer's
-// subjects did the rest).
+// MatchFields applies the field filters only (a catch-up's subjects did
+// the rest).
 func (f *Filter) MatchFields(e Attributed) bool {
 	if len(f.fields) == 0 {
 		return true

@@ -1,11 +1,8 @@
 package hub
 
 import (
-	"strconv"
 	"strings"
 	"sync/atomic"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/wire"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/envelope"
@@ -53,18 +50,4 @@ func splitSubject(l layout.Layout, subject string) (stream, wiki string) {
 	rest := strings.TrimPrefix(subject, l.Prefix+".")
 	stream, wiki, _ = strings.Cut(rest, ".")
 	return stream, wiki
-}
-
-// timestamp reads the Kafka timestamp header, falling back to the time
-// JetStream stored the message.
-func timestamp(m jetstream.Msg) int64 {
-	if v := m.Headers().Get(layout.HeaderTimestamp); v != "" {
-		if ts, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return ts
-		}
-	}
-	if md, err := m.Metadata(); err == nil {
-		return md.Timestamp.UnixMilli()
-	}
-	return 0
 }

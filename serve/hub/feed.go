@@ -85,7 +85,7 @@ func (h *Hub) feed(ctx context.Context) error {
 		if err != nil {
 			return
 		}
-		h.add(gen, newEvent(h.opts.Layout, epoch, md.Sequence.Stream, m.Subject(), timestamp(m), m.Data()))
+		h.add(gen, newEvent(h.opts.Layout, epoch, md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data()))
 	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if isFatal(err) {
 			select {

@@ -3,12 +3,13 @@
 // encoded once for every client; and, for a client that starts behind the
 // ring, a short-lived consumer of its own, filtered to its subjects, that
 // hands the client over to the ring by sequence, with no gap and no
-// duplicate. Where a client starts (its Last-Event-ID, seq or since) is
-// decided here too, against the feed's stream instance and end.
+// duplicate.
+// Where a client starts (its Last-Event-ID, seq or since) is decided here
+// too, against the feed's stream instance and end.
 //
 // Files: feed.go runs the live consumer; ring.go is the ring; start.go
-// decides where a client starts; reader.go is a client's Reader; event.go
-// is one event as the ring holds it; status.go reads the stream's state
+// decides where a client starts; reader.go is a client's Reader, and
+// catchup.go its catch-up consumer; event.go is one event as the ring holds it; status.go reads the stream's state
 // (cluster, mirror, epoch, size) for /readyz; stats.go is what serve's
 // metrics read (catch-up slots, ring coverage).
 //
@@ -58,9 +59,10 @@ type Options struct {
 	// RingSize is how many recent events are kept (at least 16). A client
 	// further behind than this is disconnected and resumes from its id.
 	RingSize int
-	// MaxCatchUps bounds the catch-up consumers open at once (at least
-	// 1); more clients behind the ring wait up to CatchUpWait (default
-	// 30 s) for a slot.
+	// MaxCatchUps bounds the catch-ups open at once (at least 1), and so
+	// the events read ahead for them and the consumers they open; more
+	// clients behind the ring wait up to CatchUpWait (default 30 s) for a
+	// slot.
 	MaxCatchUps int
 	CatchUpWait time.Duration
 	// ReadyWait bounds WaitReady (default 5 s): clients that reconnect

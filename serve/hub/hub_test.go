@@ -344,25 +344,46 @@ func TestRingPreloadedAtStart(t *testing.T) {
 // TestCatchUpSlotsQueue: with one catch-up slot, a second client behind
 // the ring waits for the first to finish instead of failing, and gives up
 // with ErrBusy only after CatchUpWait.
+// catchUpFilters are a filter of one subject and one of several.
+var catchUpFilters = []struct {
+	name string
+	f    filter.Filter
+}{
+	{"one subject", filter.Filter{Streams: []string{"mediawiki_recentchange"}}},
+	{"several subjects", filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}},
+}
+
 func TestCatchUpSlotsQueue(t *testing.T) {
-	w := newWorld(t, 16)
-	w.publish(100)
-	w.hub.opts.MaxCatchUps, w.hub.opts.CatchUpWait = 1, 200*time.Millisecond
-	w.hub.catchUps = make(chan struct{}, 1)
-	all := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
-	first, err := w.hub.Open(context.Background(), all, Position{Seq: 1})
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range catchUpFilters {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, 16)
+			w.publish(300)
+			w.hub.opts.MaxCatchUps, w.hub.opts.CatchUpWait = 1, 200*time.Millisecond
+			w.hub.catchUps = make(chan struct{}, 1)
+			first, err := w.hub.Open(context.Background(), tt.f, Position{Seq: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.hub.Open(context.Background(), tt.f, Position{Seq: 1}); err != ErrBusy {
+				t.Fatalf("second catch-up while the only slot is held: %v, want ErrBusy", err)
+			}
+			readN(t, first, 1) // one poll: 100 events of 150 or 300
+			if first.catchUp == nil {
+				t.Fatal("the first reader is on the ring after one poll")
+			}
+			first.Close() // a client that leaves mid catch-up frees its slot at once
+			second, err := w.hub.Open(context.Background(), tt.f, Position{Seq: 1})
+			if err != nil {
+				t.Fatalf("after the first left: %v", err)
+			}
+			readN(t, second, 300/(3-len(tt.f.Streams))) // reaches the ring: its slot is released
+			third, err := w.hub.Open(context.Background(), tt.f, Position{Seq: 1})
+			if err != nil {
+				t.Fatalf("after the second moved to the ring: %v", err)
+			}
+			third.Close()
+		})
 	}
-	if _, err := w.hub.Open(context.Background(), all, Position{Seq: 1}); err != ErrBusy {
-		t.Fatalf("second catch-up while the only slot is held: %v, want ErrBusy", err)
-	}
-	readN(t, first, 100) // reaches the ring: its slot is released
-	second, err := w.hub.Open(context.Background(), all, Position{Seq: 1})
-	if err != nil {
-		t.Fatalf("after the first moved to the ring: %v", err)
-	}
-	second.Close()
 }
 
 // TestWaitReady: true at once when the feed runs; false after ReadyWait
@@ -416,40 +437,47 @@ func TestSinceSkipsOlderEventsOfTheRingWithoutWaiting(t *testing.T) {
 // skip the events a small ring had dropped between the consumer's last
 // answer and the handover).
 func TestCatchUpStormWithATinyRing(t *testing.T) {
-	w := newWorld(t, 16)
-	w.hub.opts.MaxCatchUps = 4
-	w.hub.catchUps = make(chan struct{}, 4)
-	w.publish(500)
-	f := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
-	const clients, more = 20, 500
-	done := make(chan struct{})
-	go func() { defer close(done); w.publish(more) }()
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := w.hub.Open(context.Background(), f, Position{Seq: 1})
-			if err != nil {
-				errs <- err
-				return
+	for _, tt := range catchUpFilters {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, 16)
+			w.hub.opts.MaxCatchUps = 4
+			w.hub.catchUps = make(chan struct{}, 4)
+			w.publish(500)
+			const clients, more = 20, 500
+			done := make(chan struct{})
+			go func() { defer close(done); w.publish(more) }()
+			// Event n is in the filter's streams if it is of recentchange
+			// (even n) or the filter has both streams.
+			step := 2
+			if len(tt.f.Streams) == 2 {
+				step = 1
 			}
-			got := readResuming(t, w.hub, &r, f, Position{Seq: 1}, 500+more)
-			r.Close()
-			for i, e := range got {
-				if n := eventN(e); n != i {
-					errs <- fmt.Errorf("event %d is n=%d", i, n)
-					return
-				}
+			var wg sync.WaitGroup
+			errs := make(chan error, clients)
+			for range clients {
+				wg.Go(func() {
+					r, err := w.hub.Open(context.Background(), tt.f, Position{Seq: 1})
+					if err != nil {
+						errs <- err
+						return
+					}
+					got := readResuming(t, w.hub, &r, tt.f, Position{Seq: 1}, (500+more)/step)
+					r.Close()
+					for i, e := range got {
+						if n := eventN(e); n != i*step {
+							errs <- fmt.Errorf("event %d is n=%d", i, n)
+							return
+						}
+					}
+				})
 			}
-		}()
-	}
-	wg.Wait()
-	<-done
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+			wg.Wait()
+			<-done
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
 	}
 }
 
