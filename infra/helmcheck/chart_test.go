@@ -399,17 +399,7 @@ func checkServe(t *testing.T, r *rendered, pod *corev1.PodTemplateSpec) {
 		t.Errorf("Deployment selector %v does not match its pods", d.Spec.Selector)
 	}
 
-	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-		if p == nil || p.HTTPGet == nil {
-			t.Fatalf("serve: no HTTP %s probe", name)
-		}
-		if got := fmt.Sprint(containerPort(t, c, p.HTTPGet.Port.String())); got != port {
-			t.Errorf("serve %s probe: port %s, not SERVE_ADDR's %s", name, got, port)
-		}
-	}
-	if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
-		t.Errorf("serve probes: liveness %s, readiness %s", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
-	}
+	checkProbes(t, "serve", c, "SERVE_ADDR", port, "/healthz", "/readyz")
 	checkFiles(t, pod, c)
 }
 
@@ -441,17 +431,7 @@ func checkIngest(t *testing.T, r *rendered, pod *corev1.PodTemplateSpec) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-		if p == nil || p.HTTPGet == nil {
-			t.Fatalf("ingest: no HTTP %s probe", name)
-		}
-		if got := fmt.Sprint(containerPort(t, c, p.HTTPGet.Port.String())); got != port {
-			t.Errorf("ingest %s probe: port %s, not INGEST_METRICS_ADDR's %s", name, got, port)
-		}
-	}
-	if c.LivenessProbe.HTTPGet.Path != "/metrics" || c.ReadinessProbe.HTTPGet.Path != "/healthz" {
-		t.Errorf("ingest probes: liveness %s, readiness %s", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
-	}
+	checkProbes(t, "ingest", c, "INGEST_METRICS_ADDR", port, "/metrics", "/healthz")
 	// Kafka's secrets: SASL from secretKeyRef, the CA a file of the Secret's volume.
 	secret := ""
 	if k, ok := r.vals["ingest"].(map[string]any); ok {
@@ -633,4 +613,22 @@ func show[T any](p *T) string {
 		return "unset"
 	}
 	return fmt.Sprint(*p)
+}
+
+// checkProbes checks that program's container c has HTTP liveness and
+// readiness probes on the port of its address variable addrVar (port) and
+// on the paths live and ready.
+func checkProbes(t *testing.T, program string, c *corev1.Container, addrVar, port, live, ready string) {
+	t.Helper()
+	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		if p == nil || p.HTTPGet == nil {
+			t.Fatalf("%s: no HTTP %s probe", program, name)
+		}
+		if got := fmt.Sprint(containerPort(t, c, p.HTTPGet.Port.String())); got != port {
+			t.Errorf("%s %s probe: port %s, not %s's %s", program, name, got, addrVar, port)
+		}
+	}
+	if c.LivenessProbe.HTTPGet.Path != live || c.ReadinessProbe.HTTPGet.Path != ready {
+		t.Errorf("%s probes: liveness %s, readiness %s; want %s, %s", program, c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path, live, ready)
+	}
 }
