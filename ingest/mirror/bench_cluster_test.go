@@ -149,7 +149,7 @@ func clusterThroughput(b *testing.B, syncAlways bool) float64 {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	r.stop()
+	r.Stop()
 	if n := h.count(); n != len(recs) {
 		b.Fatalf("stored %d, want %d", n, len(recs))
 	}
@@ -165,7 +165,7 @@ func clusterAtRate(b *testing.B, syncAlways bool, rate int, d time.Duration) map
 	h, c, opts := newClusterHarness(b, syncAlways)
 	defer c.Shutdown()
 	r := h.start(opts)
-	defer r.stop()
+	defer r.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), d+time.Minute)
 	defer cancel()
 	cons, err := h.js.OrderedConsumer(ctx, h.layout.Stream, jetstream.OrderedConsumerConfig{})
@@ -220,8 +220,8 @@ func clusterAtRate(b *testing.B, syncAlways bool, rate int, d time.Duration) map
 	return map[string]float64{
 		"e2e-p50-ms":     lat[len(lat)/2],
 		"e2e-p99-ms":     lat[len(lat)*99/100],
-		"publish-p50-ms": 1000 * histQuantile(b, r.reg, "eventstreams_ingest_publish_seconds", 0.5),
-		"publish-p99-ms": 1000 * histQuantile(b, r.reg, "eventstreams_ingest_publish_seconds", 0.99),
+		"publish-p50-ms": 1000 * histQuantile(b, r.Reg, "eventstreams_ingest_publish_seconds", 0.5),
+		"publish-p99-ms": 1000 * histQuantile(b, r.Reg, "eventstreams_ingest_publish_seconds", 0.99),
 		"cpu-µs/event":   float64(cpu.Microseconds()) / float64(total),
 	}
 }

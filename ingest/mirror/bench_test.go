@@ -62,7 +62,7 @@ func BenchmarkIngest(b *testing.B) {
 					r := h.start(opts)
 					h.waitCount(b, len(recs))
 					elapsed := time.Since(start)
-					r.stop()
+					r.Stop()
 					return elapsed
 				},
 				"floor": func() time.Duration {

@@ -17,7 +17,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -26,6 +25,7 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror/mirrortest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
@@ -165,44 +165,11 @@ func (h *harness) consumerGroup() source.Group {
 }
 
 // running is a mirror started by start.
-type running struct {
-	reg  *prometheus.Registry
-	stop func() // cancels Run and waits for it, failing the test on an error
-}
+type running = mirrortest.Running
 
 func (h *harness) start(opts mirror.Options) *running {
 	h.t.Helper()
-	nc, err := nats.Connect(h.natsURL, nats.ReconnectBufSize(-1), nats.MaxReconnects(-1),
-		nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	m, err := mirror.New(opts, mirror.Deps{NATS: nc, Logger: testLogger(h.t), Registerer: reg})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	r := &running{reg: reg}
-	r.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					h.t.Errorf("mirror.Run: %v", err)
-				}
-			case <-time.After(60 * time.Second):
-				h.t.Error("mirror.Run did not return 60s after cancel")
-			}
-			nc.Close()
-		})
-	}
-	h.t.Cleanup(r.stop)
-	return r
+	return mirrortest.Start(h.t, opts, mirrortest.Connect(h.t, h.natsURL), testLogger(h.t), 60*time.Second)
 }
 
 func testLogger(testing.TB) *slog.Logger {

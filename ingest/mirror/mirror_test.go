@@ -48,13 +48,13 @@ func TestExactlyOnceAcrossDatacenters(t *testing.T) {
 			if len(msgs) != len(want) {
 				t.Errorf("%d messages stored, want %d", len(msgs), len(want))
 			}
-			r.stop()
-			if got := inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(want)) {
+			r.Stop()
+			if got := inproctest.Metric(r.Reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(want)) {
 				t.Errorf("records consumed %v, want %d (each event from both clusters)", got, 2*len(want))
 			}
-			published := inproctest.Metric(r.reg, "eventstreams_ingest_events_published_total")
-			skipped := inproctest.Metric(r.reg, "eventstreams_ingest_duplicates_skipped_total")
-			dups := inproctest.Metric(r.reg, "eventstreams_ingest_duplicates_total") + skipped
+			published := inproctest.Metric(r.Reg, "eventstreams_ingest_events_published_total")
+			skipped := inproctest.Metric(r.Reg, "eventstreams_ingest_duplicates_skipped_total")
+			dups := inproctest.Metric(r.Reg, "eventstreams_ingest_duplicates_total") + skipped
 			if published != float64(len(want)) || dups != float64(len(want)) {
 				t.Errorf("published %v duplicates (dropped by JetStream or skipped) %v, want %d each", published, dups, len(want))
 			}
@@ -139,13 +139,13 @@ func TestBadRecordsAreDeadLettered(t *testing.T) {
 			t.Errorf("dead letter %d: coordinates %v", i, d.header)
 		}
 	}
-	r.stop()
+	r.Stop()
 	for _, reason := range []string{"invalid_json", "not_object", "invalid_utf8", "empty", "too_large", "meta_not_object"} {
 		want := 1.0
 		if reason == "not_object" {
 			want = 2
 		}
-		if got := inproctest.Metric(r.reg, "eventstreams_ingest_deadletters_total", "reason", reason, "cluster", "eqiad"); got != want {
+		if got := inproctest.Metric(r.Reg, "eventstreams_ingest_deadletters_total", "reason", reason, "cluster", "eqiad"); got != want {
 			t.Errorf("deadletters_total{reason=%s} = %v, want %v", reason, got, want)
 		}
 	}
@@ -158,7 +158,7 @@ func TestOneClusterDown(t *testing.T) {
 	r := h.start(h.options())
 	h.checkExactlyOnce(h.waitStored(len(before), 30*time.Second), before)
 	eqiadRead := func() float64 {
-		return inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total", "cluster", "eqiad")
+		return inproctest.Metric(r.Reg, "eventstreams_ingest_records_consumed_total", "cluster", "eqiad")
 	}
 	inproctest.WaitFor(t, 10*time.Second, func() bool { return eqiadRead() == float64(len(before)) })
 
@@ -202,7 +202,7 @@ func TestRestartResumesFromCommittedOffsets(t *testing.T) {
 	h.write(dcs, first...)
 	r := h.start(h.options())
 	h.waitStored(len(first), 30*time.Second)
-	r.stop() // clean: drains, commits, leaves the group
+	r.Stop() // clean: drains, commits, leaves the group
 
 	second := h.events([]string{rc}, 2, 100, 40, false)
 	h.write(dcs, second...)
@@ -210,8 +210,8 @@ func TestRestartResumesFromCommittedOffsets(t *testing.T) {
 	all := append(append([]record{}, first...), second...)
 	msgs := h.waitStored(len(all), 30*time.Second)
 	h.checkExactlyOnce(msgs, all)
-	r.stop()
-	if got := inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(second)) {
+	r.Stop()
+	if got := inproctest.Metric(r.Reg, "eventstreams_ingest_records_consumed_total"); got != float64(2*len(second)) {
 		t.Errorf("after a clean restart %v records were read, want %d: the shutdown did not commit", got, 2*len(second))
 	}
 }
@@ -235,7 +235,7 @@ func TestTwoIngestsAtOnce(t *testing.T) {
 		}
 	}
 	consumed := func(r *running) float64 {
-		return inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total")
+		return inproctest.Metric(r.Reg, "eventstreams_ingest_records_consumed_total")
 	}
 	// produceUntil keeps events flowing until cond holds (a rebalance done).
 	produceUntil := func(what string, cond func() bool) {
@@ -252,7 +252,7 @@ func TestTwoIngestsAtOnce(t *testing.T) {
 	b := h.start(opts)
 	produceUntil("the second ingest shares the partitions", func() bool { return consumed(b) > 0 })
 	produce(5)
-	a.stop()
+	a.Stop()
 	produce(5)
 	c := h.start(opts)
 	produceUntil("the third ingest shares the partitions", func() bool { return consumed(c) > 0 })
@@ -264,8 +264,8 @@ func TestTwoIngestsAtOnce(t *testing.T) {
 	if len(msgs) != len(all) {
 		t.Errorf("%d messages stored, want %d", len(msgs), len(all))
 	}
-	b.stop()
-	c.stop()
+	b.Stop()
+	c.Stop()
 }
 
 // TestNATSRestartMidStream restarts the NATS server (same port, same store)
@@ -303,8 +303,8 @@ func TestNATSRestartMidStream(t *testing.T) {
 	if len(msgs) != len(all) {
 		t.Errorf("%d messages stored, want %d", len(msgs), len(all))
 	}
-	r.stop()
-	if retries := inproctest.Metric(r.reg, "eventstreams_ingest_publish_retries_total"); retries == 0 {
+	r.Stop()
+	if retries := inproctest.Metric(r.Reg, "eventstreams_ingest_publish_retries_total"); retries == 0 {
 		t.Error("no publish was retried: the restart did not interrupt publishing, so this test proved nothing")
 	}
 }
@@ -336,6 +336,6 @@ func TestStopWhileClusterDown(t *testing.T) {
 	h.waitStored(len(want), 30*time.Second)
 	h.down["eqiad"].set(true)
 	start := time.Now()
-	r.stop()
+	r.Stop()
 	t.Logf("stopped in %v with eqiad down", time.Since(start))
 }

@@ -35,7 +35,7 @@ func BenchmarkRelay(b *testing.B) {
 		wall += time.Since(start).Seconds()
 		cpu += (cpuTime() - before).Seconds()
 		events += float64(n)
-		r.stop()
+		r.Stop()
 		b.StartTimer()
 	}
 	b.ReportMetric(events/wall, "events/s")

@@ -6,18 +6,17 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror/mirrortest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/relay"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
@@ -51,19 +50,12 @@ func testLogger() *slog.Logger {
 }
 
 // running is a mirror of relay sources.
-type running struct {
-	reg  *prometheus.Registry
-	stop func()
-}
+type running = mirrortest.Running
 
 // start runs a mirror reading the upstreams, with short timeouts.
 func (w *world) start(urls ...string) *running {
 	w.t.Helper()
-	nc, err := nats.Connect(w.ns.ClientURL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1),
-		nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	nc := mirrortest.Connect(w.t, w.ns.ClientURL())
 	var sources []input.Opener
 	for _, u := range urls {
 		up, err := relay.New(relay.Options{URL: u, Catalog: w.cat, UserAgent: "relay-test/1 (https://example.org)",
@@ -75,35 +67,10 @@ func (w *world) start(urls ...string) *running {
 		sources = append(sources, up)
 	}
 	d := service.DefaultConfig()
-	reg := prometheus.NewRegistry()
-	m, err := mirror.New(mirror.Options{Layout: layout.Default(), Catalog: w.cat, Sources: sources,
+	return mirrortest.Start(w.t, mirror.Options{Layout: layout.Default(), Catalog: w.cat, Sources: sources,
 		Limits:      layout.Limits{MaxAge: time.Hour, DuplicateWindow: 10 * time.Minute, Replicas: 1},
 		MaxInFlight: d.MaxInFlight, MaxEventBytes: d.MaxEventBytes, RecentIDs: d.RecentIDs, ShutdownTimeout: d.ShutdownTimeout,
-	}, mirror.Deps{NATS: nc, Logger: testLogger(), Registerer: reg})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	r := &running{reg: reg}
-	r.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					w.t.Errorf("mirror.Run: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				w.t.Error("mirror.Run did not return 30s after cancel")
-			}
-			nc.Close()
-		})
-	}
-	w.t.Cleanup(r.stop)
-	return r
+	}, nc, testLogger(), 30*time.Second)
 }
 
 // msg is a stored message.
@@ -225,18 +192,18 @@ func TestExactlyOnceThroughCutsRetryAfterAndStalls(t *testing.T) {
 	}
 	want := f.all()
 	inproctest.WaitFor(t, 60*time.Second, func() bool { return w.events() >= len(want) })
-	r.stop()
+	r.Stop()
 	w.checkOnce(want, host(f.url()))
 	// What KafkaSSE's resume by timestamp costs: every reconnect sends the
 	// rest of the last event's millisecond again, dropped by de-duplication.
 	t.Logf("%d events through %d connections; %v repeats dropped by de-duplication", len(want), f.connections(),
-		inproctest.Metric(r.reg, "eventstreams_ingest_duplicates_total")+inproctest.Metric(r.reg, "eventstreams_ingest_duplicates_skipped_total"))
+		inproctest.Metric(r.Reg, "eventstreams_ingest_duplicates_total")+inproctest.Metric(r.Reg, "eventstreams_ingest_duplicates_skipped_total"))
 	for _, reason := range []string{"cut", "network", "status_429", "idle"} {
-		if n := inproctest.Metric(r.reg, "eventstreams_ingest_upstream_reconnects_total", "reason", reason); n < 1 {
+		if n := inproctest.Metric(r.Reg, "eventstreams_ingest_upstream_reconnects_total", "reason", reason); n < 1 {
 			t.Errorf("reconnects for %s: %v", reason, n)
 		}
 	}
-	if inproctest.Metric(r.reg, "eventstreams_ingest_upstream_bytes_total") <= 0 {
+	if inproctest.Metric(r.Reg, "eventstreams_ingest_upstream_bytes_total") <= 0 {
 		t.Error("no bytes counted")
 	}
 	f.mu.Lock()
@@ -255,14 +222,14 @@ func TestRestartResumesFromTheStoredPosition(t *testing.T) {
 	inproctest.WaitFor(t, 10*time.Second, func() bool { return f.streaming() >= 1 })
 	f.add(20)
 	inproctest.WaitFor(t, 30*time.Second, func() bool { return w.events() >= 20 })
-	r.stop()
+	r.Stop()
 	f.add(20) // while ingest is down
 	r = w.start(f.url())
 	inproctest.WaitFor(t, 10*time.Second, func() bool { return f.streaming() >= 2 })
 	f.add(20)
 	want := f.all()
 	inproctest.WaitFor(t, 30*time.Second, func() bool { return w.events() >= len(want) })
-	r.stop()
+	r.Stop()
 	w.checkOnce(want)
 	f.mu.Lock()
 	h := f.headers[len(f.headers)-1]
@@ -287,10 +254,10 @@ func TestTwoUpstreamsStoreEachEventOnce(t *testing.T) {
 	// Both upstreams delivered everything: stopped only then, so that each
 	// had the chance to store a copy.
 	inproctest.WaitFor(t, 30*time.Second, func() bool {
-		return inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total", "cluster", host(other)) >= float64(len(want)) &&
-			inproctest.Metric(r.reg, "eventstreams_ingest_records_consumed_total", "cluster", host(f.url())) >= float64(len(want))
+		return inproctest.Metric(r.Reg, "eventstreams_ingest_records_consumed_total", "cluster", host(other)) >= float64(len(want)) &&
+			inproctest.Metric(r.Reg, "eventstreams_ingest_records_consumed_total", "cluster", host(f.url())) >= float64(len(want))
 	})
-	r.stop()
+	r.Stop()
 	w.checkOnce(want, host(f.url()), host(other))
 }
 
@@ -307,7 +274,7 @@ func TestBadInputIsDeadLetteredOrRetried(t *testing.T) {
 	f.addRaw("event: message\ndata: {\"meta\":{\"stream\":\"mediawiki.page-create\",\"id\":\"y\"}}\n\n", true) // a stream not asked for: skipped
 	f.add(3)
 	inproctest.WaitFor(t, 30*time.Second, func() bool {
-		return inproctest.Metric(r.reg, "eventstreams_ingest_deadletters_total") >= 2 && w.events() >= 13
+		return inproctest.Metric(r.Reg, "eventstreams_ingest_deadletters_total") >= 2 && w.events() >= 13
 	})
 	// An HTML page, a 500 and an error event instead of a stream: retried.
 	f.setFaults(0, faultHTML, fault500, faultErrorEvent)
@@ -319,7 +286,7 @@ func TestBadInputIsDeadLetteredOrRetried(t *testing.T) {
 	f.add(3)
 	want := f.all()
 	inproctest.WaitFor(t, 30*time.Second, func() bool { return w.events() >= len(want)+1 })
-	r.stop()
+	r.Stop()
 	dead := w.checkOnce(want)
 	reasons := map[string]int{}
 	for _, m := range dead {
@@ -331,7 +298,7 @@ func TestBadInputIsDeadLetteredOrRetried(t *testing.T) {
 		t.Errorf("dead letters by reason: %v", reasons)
 	}
 	for _, reason := range []string{"not_sse", "status_5xx", "error_event"} {
-		if n := inproctest.Metric(r.reg, "eventstreams_ingest_upstream_reconnects_total", "reason", reason); n < 1 {
+		if n := inproctest.Metric(r.Reg, "eventstreams_ingest_upstream_reconnects_total", "reason", reason); n < 1 {
 			t.Errorf("reconnects for %s: %v", reason, n)
 		}
 	}
