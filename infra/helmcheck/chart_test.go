@@ -343,24 +343,15 @@ func (r *rendered) nats() bool {
 // chartValues are the config sections as the chart sees them: values.yaml under the set.
 func chartValues(t *testing.T, over map[string]any) map[string]map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var base struct {
-		Config map[string]map[string]any
-	}
-	if err := yaml.Unmarshal(b, &base); err != nil {
-		t.Fatal(err)
-	}
+	base := readConfig(t, filepath.Join(chartDir, "values.yaml"))
 	if c, ok := over["config"].(map[string]any); ok {
 		for section, m := range c {
 			for k, v := range m.(map[string]any) {
-				base.Config[section][k] = v
+				base[section][k] = v
 			}
 		}
 	}
-	return base.Config
+	return base
 }
 
 func checkServe(t *testing.T, r *rendered, pod *corev1.PodTemplateSpec) {
@@ -551,17 +542,8 @@ func TestValuesDefaults(t *testing.T) {
 			}
 		}
 	}
-	b, err := os.ReadFile(production)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var prod struct {
-		Config map[string]map[string]any
-	}
-	if err := yaml.Unmarshal(b, &prod); err != nil {
-		t.Fatal(err)
-	}
-	for section, m := range prod.Config {
+	prod := readConfig(t, production)
+	for section, m := range prod {
 		for k, v := range m {
 			if _, ok := cfg[section][k]; !ok {
 				t.Errorf("%s: config.%s.%s is not a variable of that section", production, section, k)
@@ -631,4 +613,21 @@ func checkProbes(t *testing.T, program string, c *corev1.Container, addrVar, por
 	if c.LivenessProbe.HTTPGet.Path != live || c.ReadinessProbe.HTTPGet.Path != ready {
 		t.Errorf("%s probes: liveness %s, readiness %s; want %s, %s", program, c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path, live, ready)
 	}
+}
+
+// readConfig reads the config sections (common, ingest, serve) of a values
+// file.
+func readConfig(t *testing.T, path string) map[string]map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Config map[string]map[string]any
+	}
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Config
 }
