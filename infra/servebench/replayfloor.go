@@ -12,7 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/wikimedia-eventstreams-go/eventstreams/serve/directget"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/servebench/directget"
 )
 
 // extraConfig holds the flags of this file and of held.go, kept apart from

@@ -27,7 +27,7 @@ const (
 
 // openSource starts a catch-up of subjects from sequence seq, or from
 // store time from when set: a consumer of the client's own, filtered to
-// them. (Batched direct gets, package directget, cost fewer API calls but
+// them. (Batched direct gets, infra/servebench/directget, cost fewer API calls but
 // were slower: nats-server answers all of one connection's direct gets
 // one after another; README "Benchmarks".)
 func (h *Hub) openSource(ctx context.Context, subjects []string, seq uint64, from *time.Time) (*consumerSource, error) {

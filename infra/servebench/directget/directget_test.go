@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
-	"github.com/wikimedia-eventstreams-go/eventstreams/serve/directget"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/servebench/directget"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
