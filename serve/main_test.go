@@ -148,28 +148,10 @@ func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 func startServe(t *testing.T, natsURL string, env ...string) (addr string, cmd *exec.Cmd, stderr *inproctest.Buffer) {
 	t.Helper()
 	addr = inproctest.FreeAddr(t)
-	cmd = exec.Command(serveBinary(t))
-	cmd.Env = append([]string{"NATS_URL=" + natsURL, "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}, env...)
-	stderr = &inproctest.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return addr, cmd, stderr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve not ready; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, stderr = inproctest.Start(t, "github.com/wikimedia-eventstreams-go/eventstreams/serve",
+		append([]string{"NATS_URL=" + natsURL, "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}, env...),
+		"http://"+addr+"/readyz")
+	return addr, cmd, stderr
 }
 
 // TestClusterIPLimit: with SERVE_CLIENT_IP_LIMIT_SCOPE=cluster, the

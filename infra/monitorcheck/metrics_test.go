@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -48,28 +47,7 @@ func queried(t *testing.T) map[string][]string {
 // until ready (a URL) answers 200.
 func start(t *testing.T, pkg string, env []string, ready string) {
 	t.Helper()
-	cmd := exec.Command(inproctest.Binary(t, pkg))
-	cmd.Env = append(env, "PATH="+os.Getenv("PATH"))
-	stderr := &inproctest.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s:\n%s", pkg, stderr.String())
-		}
-	})
-	inproctest.WaitFor(t, 30*time.Second, func() bool {
-		resp, err := http.Get(ready)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	inproctest.Start(t, pkg, append(env, "PATH="+os.Getenv("PATH")), ready)
 }
 
 // exposed returns the names of the series at a /metrics URL: a histogram's

@@ -1,7 +1,8 @@
 // Package inproctest gives tests the pieces they all need: a nats-server
 // with JetStream on a temporary directory (and, if asked, the EventStreams
 // stream, as ingest creates it), and built binaries of the commands for
-// end-to-end tests. Everything started is stopped at the test's cleanup.
+// end-to-end tests, started until they answer (Start). Everything started
+// is stopped at the test's cleanup.
 //
 // Safe for concurrent use by parallel tests.
 package inproctest
