@@ -27,8 +27,11 @@ type streamState struct {
 // stream is one client's stream once its response has begun: what its
 // loop keeps between two wakes, whichever goroutine runs it.
 type stream struct {
-	st        *streamState
-	w         *chunked.Conn
+	// st and w are held by value: a writer's sweep reads them for every
+	// stream, and a pointer to each would be one more memory load to wait
+	// for.
+	st        streamState
+	w         chunked.Conn
 	began     time.Time
 	lastWrite time.Time
 	end       time.Time // zero: no maximum duration
@@ -55,7 +58,8 @@ func (s *Server) run(conn net.Conn, st *streamState) {
 		conn = u.UnsafeConn()
 	}
 	limitSendBuffer(conn)
-	c := &stream{st: st, w: chunked.New(conn, s.opts.WriteTimeout), began: time.Now()}
+	c := &stream{st: *st, began: time.Now()}
+	c.w.Init(conn, s.opts.WriteTimeout)
 	c.lastWrite = c.began
 	if s.opts.MaxDuration > 0 {
 		c.end = c.began.Add(s.opts.MaxDuration)
@@ -78,7 +82,7 @@ func (s *Server) resume(c *stream) {
 // finish ends a stream: its last chunk, the connection closed, and what
 // the request held given back.
 func (s *Server) finish(c *stream, reason string) {
-	st := c.st
+	st := &c.st
 	s.metrics.disconnects.WithLabelValues(reason).Inc()
 	s.metrics.bytes.Add(float64(c.w.Written()))
 	_ = c.w.Close()
@@ -137,7 +141,7 @@ func (s *Server) begin(c *stream) string {
 	if err := c.w.WriteHeader(200, "OK", headers); err != nil {
 		return writeFailed(err)
 	}
-	if err := flushed(c.w, c.st.enc.Open(c.w, s.opts.Retry)); err != nil {
+	if err := flushed(&c.w, c.st.enc.Open(&c.w, s.opts.Retry)); err != nil {
 		return writeFailed(err)
 	}
 	return ""
@@ -156,7 +160,7 @@ func (s *Server) due(c *stream, now time.Time) time.Duration {
 // disconnect reason), or "" when it was parked with a writer: a stream
 // with nothing to write waits there rather than on a goroutine of its own.
 func (s *Server) loop(c *stream) string {
-	w, st := c.w, c.st
+	w, st := &c.w, &c.st
 	if c.failed != nil {
 		return writeFailed(c.failed)
 	}

@@ -43,6 +43,7 @@ type writer struct {
 	mu     sync.Mutex
 	added  []*stream
 	closed bool // stopped: parks are refused
+	sent   int  // events written in the current sweep, counted at its end
 }
 
 // park hands c to a writer; false when it cannot (its connection is not a
@@ -112,6 +113,10 @@ func (w *writer) run() {
 		}
 		clear(streams[len(kept):])
 		streams = kept
+		if w.sent > 0 { // once per sweep: the counter is shared by every writer
+			s.metrics.events.Add(float64(w.sent))
+			w.sent = 0
+		}
 		timer.Reset(wait)
 
 		select {
@@ -150,10 +155,10 @@ func (w *writer) step(c *stream, now time.Time, buf []*hub.Event) bool {
 	switch {
 	case len(evs) > 0:
 		for _, e := range evs {
-			_ = c.st.enc.Event(c.w, &e.Encoded) // buffered: Hold
+			_ = c.st.enc.Event(&c.w, &e.Encoded) // buffered: Hold
 		}
 	case now.Sub(c.lastWrite) >= s.opts.Heartbeat:
-		_ = c.st.enc.Heartbeat(c.w)
+		_ = c.st.enc.Heartbeat(&c.w)
 	default:
 		return true
 	}
@@ -166,9 +171,7 @@ func (w *writer) step(c *stream, now time.Time, buf []*hub.Event) bool {
 		c.unsent = len(evs)
 		return false
 	}
-	if len(evs) > 0 {
-		s.metrics.events.Add(float64(len(evs)))
-	}
+	w.sent += len(evs)
 	c.lastWrite = now
 	return len(evs) < writerBatch
 }

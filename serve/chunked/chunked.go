@@ -31,8 +31,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, flushAt+4<<10); r
 // ErrClosed is returned by writes after Close.
 var ErrClosed = errors.New("chunked: connection closed")
 
-// Conn is a streaming response on a raw connection.
+// Conn is a streaming response on a raw connection. A Conn must not be
+// copied once initialised.
 type Conn struct {
+	_        noCopy
 	c        net.Conn
 	raw      syscall.RawConn // nil: c has no file descriptor (TryFlush is not available)
 	timeout  time.Duration
@@ -43,15 +45,43 @@ type Conn struct {
 	hold     bool // Append does not flush by itself
 	closed   bool
 	written  int64
+
+	// TryFlush's write, made once (a closure made per call would be an
+	// allocation per write): it writes try and sets tried and tryErr.
+	tryWrite func(fd uintptr) bool
+	try      []byte
+	tried    int
+	tryErr   error
 }
+
+// noCopy makes go vet's copylocks check report a copied Conn.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
 
 // New wraps c; every write must complete within timeout.
 func New(c net.Conn, timeout time.Duration) *Conn {
-	w := &Conn{c: c, timeout: timeout}
+	w := new(Conn)
+	w.Init(c, timeout)
+	return w
+}
+
+// Init makes w a Conn wrapping c, as New does, for a Conn that is part of
+// a larger struct.
+func (w *Conn) Init(c net.Conn, timeout time.Duration) {
+	*w = Conn{c: c, timeout: timeout}
 	if sc, ok := c.(syscall.Conn); ok {
 		w.raw, _ = sc.SyscallConn()
+		w.tryWrite = func(fd uintptr) bool {
+			for {
+				w.tried, w.tryErr = syscall.Write(int(fd), w.try)
+				if w.tryErr != syscall.EINTR {
+					return true
+				}
+			}
+		}
 	}
-	return w
 }
 
 // CanTryFlush reports whether TryFlush is available: c is a socket.
@@ -152,18 +182,12 @@ func (w *Conn) TryFlush() (done bool, err error) {
 		_ = w.c.SetWriteDeadline(time.Time{})
 		w.deadline = time.Time{}
 	}
-	var wrote int
-	var werr error
 	// An error of Write itself (a past write deadline) leaves the chunk to
 	// the blocking Flush, which sets a new deadline.
-	_ = w.raw.Write(func(fd uintptr) bool {
-		for {
-			wrote, werr = syscall.Write(int(fd), chunk)
-			if werr != syscall.EINTR {
-				return true
-			}
-		}
-	})
+	w.try, w.tried, w.tryErr = chunk, 0, nil
+	_ = w.raw.Write(w.tryWrite)
+	wrote, werr := w.tried, w.tryErr
+	w.try, w.tryErr = nil, nil
 	switch {
 	case werr == syscall.EAGAIN:
 		wrote, werr = 0, nil

@@ -79,20 +79,27 @@ func (h *Hub) readRing(gen uint64, after uint64, f *filter.Filter, out []*Event,
 	if after < h.coveredFrom {
 		return out, after, nil, ErrTooSlow
 	}
-	size := len(h.ring)
-	// The first event with seq > after: binary search over the ring.
-	lo, hi := 0, h.n
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if h.ring[(h.head+mid)%size].Seq <= after {
-			lo = mid + 1
-		} else {
-			hi = mid
+	// The first event with seq > after. Readers on the ring are at or near
+	// its newest event: look back from there a few slots, then search.
+	lo := h.n
+	for k := 0; k < nearNewest && lo > 0 && h.ring[h.slot(lo-1)].Seq > after; k++ {
+		lo--
+	}
+	if lo > 0 && h.ring[h.slot(lo-1)].Seq > after {
+		hi := lo
+		lo = 0
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if h.ring[h.slot(mid)].Seq <= after {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
 		}
 	}
 	cursor := after
 	for i := lo; i < h.n && len(out) < limit; i++ {
-		e := h.ring[(h.head+i)%size]
+		e := h.ring[h.slot(i)]
 		cursor = e.Seq
 		if f.Match(e.Stream, e.Wiki, e) {
 			out = append(out, e)
@@ -102,6 +109,19 @@ func (h *Hub) readRing(gen uint64, after uint64, f *filter.Filter, out []*Event,
 		cursor = max(cursor, h.last)
 	}
 	return out, cursor, h.notify, nil
+}
+
+// nearNewest is how many of the newest events readRing examines before
+// it searches the whole ring.
+const nearNewest = 8
+
+// slot is the index in h.ring of the i-th oldest event.
+func (h *Hub) slot(i int) int {
+	j := h.head + i
+	if j >= len(h.ring) {
+		j -= len(h.ring)
+	}
+	return j
 }
 
 // feedState is what a Reader needs to know of the feed at one moment.
