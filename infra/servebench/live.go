@@ -44,6 +44,8 @@ type liveResult struct {
 	RSSEndMiB        float64        `json:"serve_rss_window_end_mib"`
 	RSSMaxMiB        float64        `json:"serve_rss_max_mib"`
 	RSSPerConnKiB    float64        `json:"serve_rss_per_conn_kib"`
+	RSSHalfMiB       float64        `json:"serve_rss_half_mib"`
+	RSSMarginalKiB   float64        `json:"serve_rss_marginal_kib"`
 	GoroutinesIdle   int            `json:"serve_goroutines_idle"`
 	GoroutinesConn   int            `json:"serve_goroutines_connected"`
 	GoroutinesEnd    int            `json:"serve_goroutines_window_end"`
@@ -53,6 +55,19 @@ type liveResult struct {
 	Lagging          int            `json:"clients_short_at_end"`
 	TailMissing      int64          `json:"tail_missing"`
 	ServeDisconnects map[string]int `json:"serve_disconnects,omitempty"`
+	GoMemConn        string         `json:"serve_go_memory_connected,omitempty"`
+	GoMemEnd         string         `json:"serve_go_memory_end,omitempty"`
+}
+
+// countConnected is how many of clients are connected.
+func countConnected(clients []*client) int {
+	n := 0
+	for _, c := range clients {
+		if c.state.Load() == stConnected {
+			n++
+		}
+	}
+	return n
 }
 
 func (b *bench) live(ctx context.Context) (*liveResult, error) {
@@ -78,17 +93,28 @@ func (b *bench) live(ctx context.Context) (*liveResult, error) {
 		clients[i] = newClient(b.sink, b.serve.addr, streamPath)
 	}
 	defer b.closeAll(clients)
-	ramp, err := b.connectAll(ctx, clients, cfg.rampBatch, cfg.rampInterval)
+	// In two halves, with the RSS between them: what the second half adds
+	// is what a connection costs (the marginal RSS), without what the first
+	// connections' requests left behind (freed memory not yet returned to
+	// the kernel, idle request goroutines), which the second half reuses.
+	half := len(clients) / 2
+	ramp, err := b.connectAll(ctx, clients[:half], cfg.rampBatch, cfg.rampInterval)
 	if err != nil {
 		return nil, err
 	}
-	res.RampSeconds = ramp.Seconds()
-	connected := 0
-	for _, c := range clients {
-		if c.state.Load() == stConnected {
-			connected++
-		}
+	if err := sleep(ctx, cfg.settle); err != nil {
+		return nil, err
 	}
+	connectedHalf := countConnected(clients[:half])
+	rssHalf, _ := b.serveMem()
+	res.RSSHalfMiB = mib(rssHalf)
+	ramp2, err := b.connectAll(ctx, clients[half:], cfg.rampBatch, cfg.rampInterval)
+	if err != nil {
+		return nil, err
+	}
+	ramp += ramp2
+	res.RampSeconds = ramp.Seconds()
+	connected := countConnected(clients)
 	logf("%d connected, %d failed in %v", connected, cfg.clients-connected, ramp.Round(time.Millisecond))
 	if connected == 0 {
 		b.closeAll(clients)
@@ -100,6 +126,10 @@ func (b *bench) live(ctx context.Context) (*liveResult, error) {
 	}
 	rssConn, _ := b.serveMem()
 	res.RSSConnMiB = mib(rssConn)
+	res.GoMemConn = b.goMemory()
+	if n := connected - connectedHalf; n > 0 {
+		res.RSSMarginalKiB = float64(rssConn-rssHalf) / float64(n)
+	}
 	res.GoroutinesConn = b.goroutines()
 
 	// The window.
@@ -136,6 +166,7 @@ func (b *bench) live(ctx context.Context) (*liveResult, error) {
 		return nil, werr
 	}
 	rssEnd, _ := b.serveMem()
+	res.GoMemEnd = b.goMemory()
 	res.GoroutinesEnd = b.goroutines()
 	res.ServeDisconnects = b.disconnects()
 	res.PublishMaxLagMs = ms(time.Duration(b.pub.maxLag.Load()))
@@ -243,8 +274,12 @@ func printLive(r *liveResult, cfg config) {
 	row("bench process CPU (clients+NATS)", "%.3f cores", r.BenchCores)
 	row("whole machine CPU", "%.2f of %d cores busy  (%.2f neither serve nor bench: kernel, other processes; steal %.2f)",
 		r.BoxCores, numCPU(), r.BoxCores-r.ServeCores-r.BenchCores, r.StealCores)
-	row("serve RSS idle → connected → end", "%.1f → %.1f → %.1f MiB  (max %.1f MiB)", r.RSSIdleMiB, r.RSSConnMiB, r.RSSEndMiB, r.RSSMaxMiB)
-	row("serve RSS per connection", "%.1f KiB  ((end − idle) / connected)", r.RSSPerConnKiB)
+	row("serve RSS idle → half → connected → end", "%.1f → %.1f → %.1f → %.1f MiB  (max %.1f MiB)", r.RSSIdleMiB, r.RSSHalfMiB, r.RSSConnMiB, r.RSSEndMiB, r.RSSMaxMiB)
+	row("serve RSS per connection", "%.1f KiB  ((end − idle) / connected); marginal %.1f KiB  ((connected − half) / the second half)",
+		r.RSSPerConnKiB, r.RSSMarginalKiB)
+	if r.GoMemConn != "" {
+		row("serve Go memory: connected; end", "%s; %s", r.GoMemConn, r.GoMemEnd)
+	}
 	row("serve goroutines idle → connected → end", "%d → %d → %d", r.GoroutinesIdle, r.GoroutinesConn, r.GoroutinesEnd)
 	row("JetStream API requests in window", "%d  (consumers at the end: %d)", r.JSAPICalls, r.JSConsumers)
 	row("missing / duplicate / out-of-order", "%d / %d / %d  (seq not increasing %d, unparsed %d, error events %d)",

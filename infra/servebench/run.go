@@ -290,6 +290,22 @@ func (b *bench) goroutines() int {
 	return -1
 }
 
+// goMemory is where serve's memory is, from the Go runtime's figures in
+// its /metrics ("" when unavailable): heap in use, goroutine stacks, and
+// heap freed but not yet returned to the kernel (all in RSS).
+func (b *bench) goMemory() string {
+	if b.target != "serve" {
+		return ""
+	}
+	m, err := promMetrics(b.serve.addr, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes",
+		"go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes")
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("heap in use %.1f MiB, stacks %.1f MiB, freed heap kept %.1f MiB", mib(int64(m["go_memstats_heap_inuse_bytes"])>>10),
+		mib(int64(m["go_memstats_stack_inuse_bytes"])>>10), mib(int64(m["go_memstats_heap_idle_bytes"]-m["go_memstats_heap_released_bytes"])>>10))
+}
+
 // disconnects is eventstreams_disconnects_total by reason.
 func (b *bench) disconnects() map[string]int {
 	if b.target != "serve" {
