@@ -28,7 +28,7 @@ func (e *Event) Attributes() *envelope.Attributes {
 	if a := e.attrs.Load(); a != nil {
 		return a
 	}
-	a, _ := envelope.ReadAttributes(e.Line)
+	a, _ := envelope.ReadAttributes(e.JSON())
 	e.attrs.CompareAndSwap(nil, &a) // concurrent readers compute the same value
 	return e.attrs.Load()
 }
@@ -38,11 +38,14 @@ func (e *Event) ID(epoch string) position.ID {
 	return position.ID{Seq: e.Seq, Timestamp: e.Time + 1, Epoch: epoch}
 }
 
-// newEvent builds the Event of one JetStream message.
-func newEvent(l layout.Layout, epoch string, seq uint64, subject string, ts int64, data []byte) *Event {
+// newEvent builds the Event of one JetStream message, encoded by encode:
+// wire.Encode for the ring's events, which every client on the ring gets,
+// wire.Lazy for a catch-up's, which one client gets.
+func newEvent(l layout.Layout, epoch string, seq uint64, subject string, ts int64, data []byte,
+	encode func(position.ID, []byte) wire.Encoded) *Event {
 	e := &Event{Seq: seq, Time: ts}
 	e.Stream, e.Wiki = splitSubject(l, subject)
-	e.Encoded = wire.Encode(e.ID(epoch), data)
+	e.Encoded = encode(e.ID(epoch), data)
 	return e
 }
 

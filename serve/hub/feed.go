@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/wire"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 )
 
@@ -85,7 +86,7 @@ func (h *Hub) feed(ctx context.Context) error {
 		if err != nil {
 			return
 		}
-		h.add(gen, newEvent(h.opts.Layout, epoch, md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data()))
+		h.add(gen, newEvent(h.opts.Layout, epoch, md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data(), wire.Encode))
 	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if isFatal(err) {
 			select {

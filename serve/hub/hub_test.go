@@ -153,8 +153,8 @@ func TestLiveFeedFramesOnce(t *testing.T) {
 		if string(e.Frame) != want {
 			t.Fatalf("event %d frame\n%q\nwant\n%q", i, e.Frame, want)
 		}
-		if string(e.Line) != fmt.Sprintf(`{"n":%d}`, i) {
-			t.Fatalf("event %d data %q", i, e.Line)
+		if string(e.JSON()) != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("event %d data %q", i, e.JSON())
 		}
 	}
 	// A second reader at the head gets the very same frames (framed once).
@@ -208,7 +208,7 @@ func TestCatchUpHandsOverExactly(t *testing.T) {
 			next := 0
 			for _, e := range got {
 				var n int
-				fmt.Sscanf(string(e.Line), `{"n":%d}`, &n)
+				fmt.Sscanf(string(e.JSON()), `{"n":%d}`, &n)
 				for next < 600 && !tt.match(next) {
 					next++
 				}
@@ -287,8 +287,8 @@ func TestSinceSelectsByKafkaTime(t *testing.T) {
 	w.publish(10)
 	got := readResuming(t, w.hub, &r, all, since, 60)
 	for i, e := range got {
-		if want := fmt.Sprintf(`{"n":%d}`, 250+i); string(e.Line) != want {
-			t.Fatalf("event %d: %s, want %s", i, e.Line, want)
+		if want := fmt.Sprintf(`{"n":%d}`, 250+i); string(e.JSON()) != want {
+			t.Fatalf("event %d: %s, want %s", i, e.JSON(), want)
 		}
 	}
 }
@@ -331,8 +331,8 @@ func TestRingPreloadedAtStart(t *testing.T) {
 		t.Error("resuming inside the preloaded ring opened a catch-up consumer")
 	}
 	for i, e := range readN(t, r, 50) {
-		if want := fmt.Sprintf(`{"n":%d}`, 50+i); string(e.Line) != want {
-			t.Fatalf("event %s, want %s", e.Line, want)
+		if want := fmt.Sprintf(`{"n":%d}`, 50+i); string(e.JSON()) != want {
+			t.Fatalf("event %s, want %s", e.JSON(), want)
 		}
 	}
 	w.publish(1)

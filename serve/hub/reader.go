@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
+	"github.com/wikimedia-eventstreams-go/eventstreams/serve/wire"
 )
 
 // Reader delivers one client's events in sequence order: from its own
@@ -202,7 +203,7 @@ func (r *Reader) fill(ctx context.Context) error {
 			return
 		}
 		r.bySince = false
-		if e := newEvent(r.h.opts.Layout, r.epoch, seq, subject, ts, data); r.filter.MatchFields(e) {
+		if e := newEvent(r.h.opts.Layout, r.epoch, seq, subject, ts, data, wire.Lazy); r.filter.MatchFields(e) {
 			r.pending = append(r.pending, e) // the source's subjects did the rest of the filter
 		}
 	})

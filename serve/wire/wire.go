@@ -24,15 +24,37 @@ type Writer interface {
 	AppendString(s string) error
 }
 
-// Encoded is one event in both formats.
+// Encoded is one event in both formats: encoded once (Encode), for an
+// event that many clients get, or as it is written (Lazy), for an event
+// that one client gets.
 type Encoded struct {
 	// Frame is the SSE frame: event: message, id:, data: <stored bytes>.
+	// nil for a lazy event.
 	Frame []byte
 	// Line is the event's JSON on one line, for NDJSON, without its line
 	// end: the stored bytes (a slice of Frame), except that line breaks
 	// between JSON tokens, if any, are spaces (a JSON string cannot hold a
-	// raw line break, so the value is the same).
+	// raw line break, so the value is the same). nil for a lazy event.
 	Line []byte
+	// A lazy event's id, as JSON, and stored bytes, which the encoders
+	// write as Encode would have framed them.
+	id, data []byte
+}
+
+// JSON is the event's JSON: Line, or a lazy event's stored bytes (the same
+// value).
+func (e *Encoded) JSON() []byte {
+	if e.Frame == nil {
+		return e.data
+	}
+	return e.Line
+}
+
+// Lazy is an event, whose SSE id is id, encoded only as an encoder writes
+// it: a catch-up's events go to one client each, and a frame built for
+// them would be copied once and dropped (a kilobyte of garbage per event).
+func Lazy(id position.ID, data []byte) Encoded {
+	return Encoded{id: id.AppendJSON(make([]byte, 0, maxIDLen)), data: data}
 }
 
 const (
@@ -157,7 +179,46 @@ func (SSE) Open(w Writer, retry time.Duration) error {
 }
 
 // Event implements Encoder.
-func (SSE) Event(w Writer, e *Encoded) error { return w.Append(e.Frame) }
+func (SSE) Event(w Writer, e *Encoded) error {
+	if e.Frame != nil {
+		return w.Append(e.Frame)
+	}
+	// A lazy event: the frame Encode builds, in pieces.
+	if err := w.AppendString(eventPrefix); err != nil {
+		return err
+	}
+	if err := w.Append(e.id); err != nil {
+		return err
+	}
+	if err := appendLines(w, e.data, dataField, dataField); err != nil {
+		return err
+	}
+	return w.AppendString("\n\n")
+}
+
+// appendLines appends p, each of its lines (splitLines) after sep, or
+// after first for the first line.
+func appendLines(w Writer, p []byte, first, sep string) error {
+	if !hasLineBreak(p) {
+		if err := w.AppendString(first); err != nil {
+			return err
+		}
+		return w.Append(p)
+	}
+	for i, l := range splitLines(p) {
+		s := sep
+		if i == 0 {
+			s = first
+		}
+		if err := w.AppendString(s); err != nil {
+			return err
+		}
+		if err := w.Append(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Heartbeat implements Encoder: an empty comment.
 func (SSE) Heartbeat(w Writer) error { return w.AppendString(":\n\n") }
@@ -176,7 +237,13 @@ func (NDJSON) Open(w Writer, _ time.Duration) error { return w.AppendString("\n"
 
 // Event implements Encoder.
 func (NDJSON) Event(w Writer, e *Encoded) error {
-	if err := w.Append(e.Line); err != nil {
+	var err error
+	if e.Frame != nil {
+		err = w.Append(e.Line)
+	} else {
+		err = appendLines(w, e.data, "", " ")
+	}
+	if err != nil {
 		return err
 	}
 	return w.AppendString("\n")

@@ -101,3 +101,30 @@ func BenchmarkEncode(b *testing.B) {
 		_ = Encode(id, data)
 	}
 }
+
+// FuzzLazyMatchesEncode: a lazy event is written, in both formats, byte
+// for byte as the event Encode built; its JSON is the same value.
+func FuzzLazyMatchesEncode(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, "{\n\"a\": 1\n}", "{\r\n\"a\":\r1,\n\n\"b\":2}\r", "", "\n", `{"s":"x\\ny"}`} {
+		f.Add(s, uint64(42))
+	}
+	f.Fuzz(func(t *testing.T, data string, seq uint64) {
+		id := position.ID{Seq: seq, Timestamp: 1764590400001, Epoch: "K3M9X2Q7B1ZD"}
+		eager, lazy := Encode(id, []byte(data)), Lazy(id, []byte(data))
+		for _, enc := range []Encoder{SSE{}, NDJSON{}} {
+			var a, b buffer
+			if err := enc.Event(&a, &eager); err != nil {
+				t.Fatal(err)
+			}
+			if err := enc.Event(&b, &lazy); err != nil {
+				t.Fatal(err)
+			}
+			if string(a) != string(b) {
+				t.Fatalf("%T: lazy %q, encoded %q", enc, b, a)
+			}
+		}
+		if strings.Join(strings.Fields(string(lazy.JSON())), "") != strings.Join(strings.Fields(string(eager.JSON())), "") {
+			t.Fatalf("JSON: lazy %q, encoded %q", lazy.JSON(), eager.JSON())
+		}
+	})
+}
