@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
@@ -90,5 +91,22 @@ func TestPrepareAsIsKeepsTheBytes(t *testing.T) {
 		if string(got.Data) != "prefix:"+s || got.ID != want.ID || got.WikiToken != want.WikiToken {
 			t.Errorf("%s: got %+v, want the bytes as they are and id %q, wiki %q", s, got, want.ID, want.WikiToken)
 		}
+	}
+}
+
+// BenchmarkPrepare prepares an event shaped as BenchmarkIngest's (ingest's
+// package mirror): about 1 KB, most of it one plain string.
+func BenchmarkPrepare(b *testing.B) {
+	value := []byte(`{"$schema":"/mediawiki/recentchange/1.0.0","meta":{"id":"eqiad-mediawiki.recentchange-3-001234","dt":"2024-04-04T13:20:26Z","domain":"canary","stream":"mediawiki.recentchange"},"n":1234,"p":3,"dc":"eqiad","wiki":"enwiki","comment":"` +
+		strings.Repeat("x", 700) + `","parsedcomment":"<span dir=\"auto\">x &amp; y</span>"}`)
+	buf := make([]byte, 0, 4096)
+	b.SetBytes(int64(len(value)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ev, err := Prepare(buf[:0], value, "mediawiki.recentchange", at)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = ev.Data
 	}
 }
