@@ -15,14 +15,16 @@ import (
 // The ids are held in a ring, oldest first once it is full, and found
 // through an open-addressing table (linear probing) of fixed size, so that
 // nothing is allocated per id. A slot holds the upper 32 bits of the id's
-// hash, which also choose its first slot, and its index in the ring; an id
-// is found only when its bytes equal the ring's, so a hash collision never
-// makes an id known that was not added.
+// hash (its tag, which also chooses its first slot) and its index in the
+// ring; an id is found only when its bytes equal the ring's, so a hash
+// collision never makes an id known that was not added. The ring keeps
+// each id's tag too, so that forgetting the oldest reads neither its bytes
+// nor its hash again.
 type recentIDs struct {
 	mu    sync.Mutex
 	hash  func(string) uint64 // maphash; tests collide ids on purpose
 	slots []uint64            // 0: empty; else hash>>32<<32 | index in ring + 1
-	ring  []string
+	ring  []recentID
 	n     int // ids held
 	next  int // where the next id goes in ring: the oldest once full
 }
@@ -40,8 +42,14 @@ func newRecentIDs(size int) *recentIDs {
 	return &recentIDs{
 		hash:  func(s string) uint64 { return maphash.String(seed, s) },
 		slots: make([]uint64, slots),
-		ring:  make([]string, size),
+		ring:  make([]recentID, size),
 	}
+}
+
+// recentID is an id in the ring, with its tag.
+type recentID struct {
+	id  string
+	tag uint64
 }
 
 // has reports whether id was acknowledged recently. A nil set knows nothing.
@@ -75,7 +83,7 @@ func (r *recentIDs) add(id string) {
 		r.n++
 	}
 	r.slots[i] = tag<<32 | uint64(r.next+1)
-	r.ring[r.next] = id
+	r.ring[r.next] = recentID{id: id, tag: tag}
 	r.next = (r.next + 1) % len(r.ring)
 }
 
@@ -88,7 +96,7 @@ func (r *recentIDs) find(id string, tag uint64) (int, bool) {
 		if s == 0 {
 			return i, false
 		}
-		if s>>32 == tag && r.ring[uint32(s)-1] == id {
+		if s>>32 == tag && r.ring[uint32(s)-1].id == id {
 			return i, true
 		}
 	}
@@ -98,11 +106,11 @@ func (r *recentIDs) find(id string, tag uint64) (int, bool) {
 // leaves (backward-shift deletion: no tombstones).
 func (r *recentIDs) remove(k int) {
 	mask := len(r.slots) - 1
-	i := int(r.hash(r.ring[k])>>32) & mask
+	i := int(r.ring[k].tag) & mask
 	for uint32(r.slots[i]) != uint32(k+1) {
 		i = (i + 1) & mask
 	}
-	r.ring[k] = ""
+	r.ring[k] = recentID{}
 	for j := i; ; {
 		r.slots[i] = 0
 		for {
