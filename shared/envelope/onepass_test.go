@@ -3,11 +3,13 @@ package envelope
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // onePassCases are events whose meta, wiki id and member layout take every
@@ -25,6 +27,8 @@ var onePassCases = []string{
 	`{"wiki":"","database":"d","wiki_id":"i"}`, `{"wiki_id":"i","database":"d"}`, `{"wiki":1,"database":"d"}`,
 	`{"database":"d","wiki":"w","wiki":"v"}`, `{"wiki":"\u0000"}`, `{"w\u0069ki":"esc"}`, `{"wiki":"a\\b"}`,
 	`{"x":{"meta":{"id":"nested"},"wiki":"nested"}}`, `{"x":[{"meta":1}],"meta":{"id":"top"}}`,
+	`{"meta":{"topic":"é","topic":"ü\"x","dt":"日本","p":{"é":"\u00e9"}}}`, `{"é":"ü","meta":{"id":"日本"},"wiki":"€"}`,
+	"{\"a\":\"\xff\"}", "{\"a\":1}\xff", "\xff", "[\"\xed\xa0\x80\"]", "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":\"\xc3\"}",
 	`{"meta":[]}`, `{"meta":1}`, `{"meta":true}`, `[]`, `"s"`, `1`, `{"a":`, `{"meta":{"id":"x"}`, "",
 }
 
@@ -44,6 +48,37 @@ func checkOnePass(t *testing.T, in []byte) {
 	if f != wantF || !sameError(err, wantErr) {
 		t.Fatalf("Inspect(%q) = %+v, %v; before: %+v, %v", in, f, err, wantF, wantErr)
 	}
+	var reason Reason
+	if inv := (*InvalidError)(nil); errors.As(err, &inv) {
+		reason = inv.Reason
+	}
+	if want := wantReason(in); reason != want {
+		t.Fatalf("Inspect(%q): reason %q, want %q", in, reason, want)
+	}
+}
+
+// wantReason is why in cannot be stored, by encoding/json and
+// unicode/utf8, or "" when it can.
+func wantReason(in []byte) Reason {
+	trimmed := bytes.TrimLeft(in, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return ReasonEmpty
+	case !utf8.Valid(in):
+		return ReasonInvalidUTF8
+	case !json.Valid(in):
+		return ReasonInvalidJSON
+	case trimmed[0] != '{':
+		return ReasonNotObject
+	}
+	var top map[string]json.RawMessage // the last of equal keys wins
+	if err := json.Unmarshal(in, &top); err != nil {
+		panic(err)
+	}
+	if meta, ok := top["meta"]; ok && meta[0] != '{' && string(meta) != "null" {
+		return ReasonMetaNotObject
+	}
+	return ""
 }
 
 func sameError(a, b error) bool {

@@ -95,18 +95,23 @@ func TestPrepareAsIsKeepsTheBytes(t *testing.T) {
 }
 
 // BenchmarkPrepare prepares an event shaped as BenchmarkIngest's (ingest's
-// package mirror): about 1 KB, most of it one plain string.
+// package mirror): about 1 KB, most of it one plain string, in ASCII or in
+// Cyrillic (two bytes a letter).
 func BenchmarkPrepare(b *testing.B) {
-	value := []byte(`{"$schema":"/mediawiki/recentchange/1.0.0","meta":{"id":"eqiad-mediawiki.recentchange-3-001234","dt":"2024-04-04T13:20:26Z","domain":"canary","stream":"mediawiki.recentchange"},"n":1234,"p":3,"dc":"eqiad","wiki":"enwiki","comment":"` +
-		strings.Repeat("x", 700) + `","parsedcomment":"<span dir=\"auto\">x &amp; y</span>"}`)
-	buf := make([]byte, 0, 4096)
-	b.SetBytes(int64(len(value)))
-	b.ReportAllocs()
-	for b.Loop() {
-		ev, err := Prepare(buf[:0], value, "mediawiki.recentchange", at)
-		if err != nil {
-			b.Fatal(err)
-		}
-		buf = ev.Data
+	for _, c := range []struct{ name, letter string }{{"ascii", "x"}, {"cyrillic", "д"}} {
+		b.Run(c.name, func(b *testing.B) {
+			value := []byte(`{"$schema":"/mediawiki/recentchange/1.0.0","meta":{"id":"eqiad-mediawiki.recentchange-3-001234","dt":"2024-04-04T13:20:26Z","domain":"canary","stream":"mediawiki.recentchange"},"n":1234,"p":3,"dc":"eqiad","wiki":"enwiki","comment":"` +
+				strings.Repeat(c.letter, 700/len(c.letter)) + `","parsedcomment":"<span dir=\"auto\">x &amp; y</span>"}`)
+			buf := make([]byte, 0, 4096)
+			b.SetBytes(int64(len(value)))
+			b.ReportAllocs()
+			for b.Loop() {
+				ev, err := Prepare(buf[:0], value, "mediawiki.recentchange", at)
+				if err != nil {
+					b.Fatal(err)
+				}
+				buf = ev.Data
+			}
+		})
 	}
 }
