@@ -282,7 +282,7 @@ func appendQuoted(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// The scanner below walks JSON that parseTop accepted, so it does not check
+// The scanner below walks JSON that parse accepted, so it does not check
 // syntax again; it only finds member boundaries.
 
 type member struct {
