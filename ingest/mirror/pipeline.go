@@ -93,6 +93,11 @@ type entry struct {
 	id     string          // de-dup id of an event
 	skip   bool            // already stored: resolved without publishing
 	sent   time.Time
+	// coords are the values of msg's coordinate headers (coordinateHeaders),
+	// one slice shared with msg.Header, so that setCoordinates sets them
+	// without looking them up; nil until it first does, and whenever they
+	// may no longer be msg.Header's.
+	coords []string
 }
 
 // run polls and publishes until ctx is canceled, then shuts down.
@@ -196,6 +201,9 @@ func (p *pipeline) prepare(r *input.Record) *entry {
 	e.msg.Data = ev.Data
 	p.setCoordinates(e, r.Time, e.id)
 	if o := r.Origin; o != nil {
+		if o.Topic == "" || o.Partition == "" || o.Offset == "" {
+			e.coords = nil // a header deleted below: set them all again next time
+		}
 		setOrDel(e.msg.Header, layout.HeaderTopic, o.Topic)
 		setOrDel(e.msg.Header, layout.HeaderPartition, o.Partition)
 		setOrDel(e.msg.Header, layout.HeaderOffset, o.Offset)
@@ -222,16 +230,34 @@ func setHeader(h nats.Header, key, v string) {
 	h[key] = []string{v}
 }
 
-// setCoordinates sets the headers every message has (README "What ingest
-// stores").
+// coordinateHeaders are the headers every message has (README "What ingest
+// stores"), in the order of entry.coords.
+var coordinateHeaders = [...]string{layout.HeaderMsgID, layout.HeaderTimestamp, layout.HeaderCluster,
+	layout.HeaderTopic, layout.HeaderPartition, layout.HeaderOffset}
+
+// setCoordinates sets the headers every message has.
 func (p *pipeline) setCoordinates(e *entry, ts time.Time, msgID string) {
-	h := e.msg.Header
-	setHeader(h, layout.HeaderMsgID, msgID)
-	setHeader(h, layout.HeaderTimestamp, strconv.FormatInt(ts.UnixMilli(), 10))
-	setHeader(h, layout.HeaderCluster, p.cluster)
-	setHeader(h, layout.HeaderTopic, e.tp.Topic)
-	setHeader(h, layout.HeaderPartition, strconv.FormatInt(int64(e.tp.Partition), 10))
-	setHeader(h, layout.HeaderOffset, strconv.FormatInt(e.pos.Offset, 10))
+	c := e.coords
+	if c == nil {
+		c = make([]string, len(coordinateHeaders))
+		for k, key := range coordinateHeaders {
+			e.msg.Header[key] = c[k : k+1 : k+1]
+		}
+		e.coords = c
+	}
+	// The three numbers in one string: one allocation.
+	var buf [64]byte
+	n := strconv.AppendInt(buf[:0], ts.UnixMilli(), 10)
+	i := len(n)
+	n = strconv.AppendInt(n, int64(e.tp.Partition), 10)
+	j := len(n)
+	numbers := string(strconv.AppendInt(n, e.pos.Offset, 10))
+	c[0] = msgID
+	c[1] = numbers[:i]
+	c[2] = p.cluster
+	c[3] = e.tp.Topic
+	c[4] = numbers[i:j]
+	c[5] = numbers[j:]
 }
 
 // newEntry is an empty entry, a resolved one reused when there is one: its
@@ -246,12 +272,13 @@ func (p *pipeline) newEntry() *entry {
 	}
 	e := p.spare[n-1]
 	p.spare = p.spare[:n-1]
-	msg := e.msg
+	msg, coords := e.msg, e.coords
 	if e.dead != "" {
 		clear(msg.Header) // a dead letter's headers are not all overwritten
+		coords = nil
 	}
 	*msg = nats.Msg{Header: msg.Header}
-	*e = entry{msg: msg}
+	*e = entry{msg: msg, coords: coords}
 	return e
 }
 

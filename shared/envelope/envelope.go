@@ -76,107 +76,101 @@ type Coordinates struct {
 // Enrich validates value and appends the enriched event to dst. On error,
 // dst is returned unchanged and the error is an *InvalidError.
 func Enrich(dst, value []byte, at Coordinates) ([]byte, Fields, error) {
-	top, meta, inner, f, err := inspect(value)
+	var ev eventScan
+	f, err := inspect(value, &ev)
 	if err != nil {
 		return dst, Fields{}, err
 	}
-	added := metaMembers(at)
 	switch {
-	case meta == nil:
+	case !ev.hasMeta:
 		// Append "meta" as the last member of the top-level object.
-		pos := top.end - 1 // the closing brace
-		sep := ""
-		if len(top.members) > 0 {
-			pos = top.members[len(top.members)-1].valueEnd
-			sep = ","
+		pos := ev.top.end - 1 // the closing brace
+		if ev.last > 0 {
+			pos = ev.last
 		}
 		dst = append(dst, value[:pos]...)
-		dst = append(dst, sep+`"meta":{`...)
-		dst = appendMembers(dst, added[:], "")
+		if ev.last > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"meta":{`...)
+		dst = appendMeta(dst, at, allMetaKeys, false)
 		dst = append(dst, '}')
 		return append(dst, value[pos:]...), f, nil
-	case value[meta.valueStart] == 'n': // null, as JSON.parse then `meta = meta || {}`
-		dst = append(dst, value[:meta.valueStart]...)
+	case value[ev.meta.valueStart] == 'n': // null, as JSON.parse then `meta = meta || {}`
+		dst = append(dst, value[:ev.meta.valueStart]...)
 		dst = append(dst, '{')
-		dst = appendMembers(dst, added[:], "")
+		dst = appendMeta(dst, at, allMetaKeys, false)
 		dst = append(dst, '}')
-		return append(dst, value[meta.valueEnd:]...), f, nil
+		return append(dst, value[ev.meta.valueEnd:]...), f, nil
 	}
-	return enrichMeta(dst, value, inner, added), f, nil
+	return enrichMeta(dst, value, &ev.inner, at), f, nil
 }
 
 // Inspect validates value as Enrich does and reads its Fields, without
 // enriching it: for events that already carry their origin's meta.topic,
 // meta.partition and meta.offset (read from an upstream EventStreams).
 func Inspect(value []byte) (Fields, error) {
-	_, _, _, f, err := inspect(value)
-	return f, err
+	var ev eventScan
+	return inspect(value, &ev)
 }
 
-// inspect validates value and finds its top-level members, its meta member
-// (nil when absent) and, when meta is an object, meta's members (scanned
-// once, for Enrich too), and its Fields. The error is an *InvalidError.
-func inspect(value []byte) (top object, meta *member, inner object, f Fields, err error) {
-	top, reason := parseTop(value)
-	if reason != "" {
-		return object{}, nil, object{}, Fields{}, &InvalidError{Reason: reason}
+// inspect validates value, finds in one pass (parseEvent) its meta member
+// and, when meta is an object, the members of meta that Enrich sets, and
+// reads its Fields. The error is an *InvalidError.
+func inspect(value []byte, ev *eventScan) (Fields, error) {
+	if reason := parseEvent(value, ev); reason != "" {
+		return Fields{}, &InvalidError{Reason: reason}
 	}
-	wikiRank := len(wikiKeys)
-	for i := range top.members {
-		m := &top.members[i]
-		if m.is(value, "meta") {
-			meta = m // the last one wins, as in JSON.parse
-			continue
-		}
-		for rank, wk := range wikiKeys {
-			if rank < wikiRank && m.is(value, wk) {
-				if s, ok := stringValue(value, m); ok && s != "" {
-					f.Wiki, wikiRank = s, rank
-				}
-			}
-		}
+	var f Fields
+	if ev.wikiRank < len(wikiKeys) {
+		f.Wiki, _ = stringValue(value, &ev.wiki)
 	}
-	if meta == nil || value[meta.valueStart] == 'n' {
-		return top, meta, object{}, f, nil
+	if !ev.hasMeta || value[ev.meta.valueStart] == 'n' {
+		return f, nil
 	}
-	if value[meta.valueStart] != '{' {
-		return object{}, nil, object{}, Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
+	if value[ev.meta.valueStart] != '{' {
+		return Fields{}, &InvalidError{Reason: ReasonMetaNotObject}
 	}
-	inner = scanObject(value, meta.valueStart)
-	for i := range inner.members {
-		m := &inner.members[i]
-		if m.is(value, "id") {
-			if s, ok := stringValue(value, m); ok {
-				f.MetaID = s
-			}
-		}
+	if ev.inner.hasID {
+		f.MetaID, _ = stringValue(value, &ev.inner.id)
 	}
-	return top, meta, inner, f, nil
+	return f, nil
 }
 
 var wikiKeys = [...]string{"wiki", "database", "wiki_id"}
 
-// keyValue is one member EventStreams sets in meta.
-type keyValue struct{ key, value string }
+// allMetaKeys selects every member of metaKeys (appendMeta).
+const allMetaKeys = 1<<len(metaKeys) - 1
 
-func metaMembers(at Coordinates) [3]keyValue {
-	return [3]keyValue{
-		{"topic", quote(at.Topic)},
-		{"partition", strconv.FormatInt(int64(at.Partition), 10)},
-		{"offset", strconv.FormatInt(at.Offset, 10)},
-	}
-}
-
-func appendMembers(dst []byte, kvs []keyValue, sep string) []byte {
-	for _, kv := range kvs {
-		dst = append(dst, sep...)
+// appendMeta appends the members of meta that EventStreams sets, those of
+// metaKeys whose bit is in set, with the values of at; sep: a comma goes
+// before the first.
+func appendMeta(dst []byte, at Coordinates, set uint, sep bool) []byte {
+	for j, key := range metaKeys {
+		if set&(1<<j) == 0 {
+			continue
+		}
+		if sep {
+			dst = append(dst, ',')
+		}
 		dst = append(dst, '"')
-		dst = append(dst, kv.key...)
+		dst = append(dst, key...)
 		dst = append(dst, `":`...)
-		dst = append(dst, kv.value...)
-		sep = ","
+		dst = appendMetaValue(dst, at, j)
+		sep = true
 	}
 	return dst
+}
+
+// appendMetaValue appends the value of metaKeys[j] in at.
+func appendMetaValue(dst []byte, at Coordinates, j int) []byte {
+	switch j {
+	case 0:
+		return appendQuoted(dst, at.Topic)
+	case 1:
+		return strconv.AppendInt(dst, int64(at.Partition), 10)
+	}
+	return strconv.AppendInt(dst, at.Offset, 10)
 }
 
 // enrichMeta writes value with meta's topic, partition and offset set. A
@@ -184,72 +178,64 @@ func appendMembers(dst []byte, kvs []keyValue, sep string) []byte {
 // one is present more than once (only a malformed producer does that), the
 // meta object is rebuilt from its other members so the result has each
 // exactly once.
-func enrichMeta(dst, value []byte, meta object, added [3]keyValue) []byte {
-	var count [3]int
-	var where [3]*member
-	for i := range meta.members {
-		m := &meta.members[i]
-		for j := range added {
-			if m.is(value, added[j].key) {
-				count[j]++
-				where[j] = m
-			}
-		}
-	}
-	if count[0] > 1 || count[1] > 1 || count[2] > 1 {
-		dst = append(dst, value[:meta.start+1]...)
-		sep := ""
-	members:
-		for i := range meta.members {
-			m := &meta.members[i]
-			for j := range added {
-				if m.is(value, added[j].key) {
-					continue members
-				}
-			}
-			dst = append(dst, sep...)
-			dst = append(dst, value[m.keyStart:m.valueEnd]...)
-			sep = ","
-		}
-		dst = appendMembers(dst, added[:], sep)
-		dst = append(dst, '}')
-		return append(dst, value[meta.end:]...)
+func enrichMeta(dst, value []byte, meta *metaScan, at Coordinates) []byte {
+	if meta.count[0] > 1 || meta.count[1] > 1 || meta.count[2] > 1 {
+		return rebuildMeta(dst, value, scanObject(value, meta.start), at)
 	}
 
 	// Replace in place, in document order, then append what is missing.
 	pos := 0
+	var missing uint
 	for {
 		next := -1
-		for j := range added {
-			if where[j] != nil && where[j].valueStart >= pos && (next < 0 || where[j].valueStart < where[next].valueStart) {
+		for j := range metaKeys {
+			if meta.count[j] == 0 {
+				missing |= 1 << j
+			} else if w := meta.where[j].valueStart; w >= pos && (next < 0 || w < meta.where[next].valueStart) {
 				next = j
 			}
 		}
 		if next < 0 {
 			break
 		}
-		dst = append(dst, value[pos:where[next].valueStart]...)
-		dst = append(dst, added[next].value...)
-		pos = where[next].valueEnd
+		dst = append(dst, value[pos:meta.where[next].valueStart]...)
+		dst = appendMetaValue(dst, at, next)
+		pos = meta.where[next].valueEnd
 	}
-	var missing []keyValue
-	for j := range added {
-		if where[j] == nil {
-			missing = append(missing, added[j])
-		}
-	}
-	if len(missing) == 0 {
+	if missing == 0 {
 		return append(dst, value[pos:]...)
 	}
-	at := meta.end - 1 // meta's closing '}'
-	sep := ""
-	if len(meta.members) > 0 {
-		at = meta.members[len(meta.members)-1].valueEnd
-		sep = ","
+	end := meta.end - 1 // meta's closing '}'
+	if meta.n > 0 {
+		end = meta.last
 	}
-	dst = append(dst, value[pos:at]...)
-	dst = appendMembers(dst, missing, sep)
-	return append(dst, value[at:]...)
+	dst = append(dst, value[pos:end]...)
+	dst = appendMeta(dst, at, missing, meta.n > 0)
+	return append(dst, value[end:]...)
+}
+
+// rebuildMeta writes value with meta rebuilt from its members other than
+// metaKeys, followed by metaKeys with at's values.
+func rebuildMeta(dst, value []byte, meta object, at Coordinates) []byte {
+	dst = append(dst, value[:meta.start+1]...)
+	sep := false
+members:
+	for i := range meta.members {
+		m := &meta.members[i]
+		for _, key := range metaKeys {
+			if m.is(value, key) {
+				continue members
+			}
+		}
+		if sep {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, value[m.keyStart:m.valueEnd]...)
+		sep = true
+	}
+	dst = appendMeta(dst, at, allMetaKeys, sep)
+	dst = append(dst, '}')
+	return append(dst, value[meta.end:]...)
 }
 
 // DedupID is the JetStream de-duplication id of an event, its Nats-Msg-Id
@@ -283,17 +269,20 @@ func usableID(id string) bool {
 	return true
 }
 
-func quote(s string) string {
+// appendQuoted appends s as a JSON string.
+func appendQuoted(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < ' ' || c == '"' || c == '\\' || c >= utf8.RuneSelf {
 			b, _ := json.Marshal(s)
-			return string(b)
+			return append(dst, b...)
 		}
 	}
-	return `"` + s + `"`
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
-// The scanner below walks JSON that parseTop accepted, so it does not check
+// The scanner below walks JSON that parse accepted, so it does not check
 // syntax again; it only finds member boundaries.
 
 type member struct {

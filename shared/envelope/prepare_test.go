@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
@@ -90,5 +92,40 @@ func TestPrepareAsIsKeepsTheBytes(t *testing.T) {
 		if string(got.Data) != "prefix:"+s || got.ID != want.ID || got.WikiToken != want.WikiToken {
 			t.Errorf("%s: got %+v, want the bytes as they are and id %q, wiki %q", s, got, want.ID, want.WikiToken)
 		}
+	}
+}
+
+// BenchmarkPrepare prepares an event shaped as BenchmarkIngest's (ingest's
+// package mirror): about 1 KB, most of it one plain string, in ASCII or in
+// Cyrillic (two bytes a letter); and, as ingest does, many such events into
+// many buffers, mostly out of the CPU's caches.
+func BenchmarkPrepare(b *testing.B) {
+	event := func(id int, letter string) []byte {
+		return []byte(`{"$schema":"/mediawiki/recentchange/1.0.0","meta":{"id":"eqiad-mediawiki.recentchange-3-` + strconv.Itoa(id) + `","dt":"2024-04-04T13:20:26Z","domain":"canary","stream":"mediawiki.recentchange"},"n":1234,"p":3,"dc":"eqiad","wiki":"enwiki","comment":"` +
+			strings.Repeat(letter, 700/len(letter)) + `","parsedcomment":"<span dir=\"auto\">x &amp; y</span>"}`)
+	}
+	for _, c := range []struct {
+		name, letter string
+		events       int // distinct events, each with its buffer
+	}{{"ascii", "x", 1}, {"cyrillic", "д", 1}, {"ascii-out-of-cache", "x", 8192}} {
+		b.Run(c.name, func(b *testing.B) {
+			values, bufs := make([][]byte, c.events), make([][]byte, c.events)
+			for i := range values {
+				values[i], bufs[i] = event(100000+i, c.letter), make([]byte, 0, 2048)
+			}
+			b.SetBytes(int64(len(values[0])))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				ev, err := Prepare(bufs[i][:0], values[i], "mediawiki.recentchange", at)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bufs[i] = ev.Data
+				if i++; i == len(values) {
+					i = 0
+				}
+			}
+		})
 	}
 }

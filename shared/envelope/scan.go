@@ -2,6 +2,7 @@ package envelope
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"unicode/utf8"
 )
 
@@ -20,7 +21,23 @@ var plain = func() (t [256]bool) {
 // parseTop validates value in one pass (RFC 8259 syntax, UTF-8 checked
 // separately) and lists the members of the top-level object.
 func parseTop(value []byte) (object, Reason) {
+	return parse(value, listMembers, nil)
+}
+
+// parseEvent validates value as parseTop does and finds, in the same pass,
+// what Enrich and Inspect need of it (eventScan), without listing every
+// member.
+func parseEvent(value []byte, ev *eventScan) Reason {
+	var reason Reason
+	ev.top, reason = parse(value, eventTop, ev)
+	return reason
+}
+
+// parse validates value, parsing its top-level object, when it is one, in
+// mode top; ev, when not nil, is set to what mode eventTop found.
+func parse(value []byte, top mode, ev *eventScan) (object, Reason) {
 	p := parser{b: value}
+	p.ev.wikiRank = len(wikiKeys)
 	p.ws()
 	if p.i == len(value) {
 		return object{}, ReasonEmpty
@@ -29,10 +46,10 @@ func parseTop(value []byte) (object, Reason) {
 		return object{}, ReasonInvalidUTF8
 	}
 	isObject := value[p.i] == '{'
-	var top object
+	var o object
 	var ok bool
 	if isObject {
-		top, ok = p.object(true)
+		o, ok = p.object(top)
 	} else {
 		ok = p.value()
 	}
@@ -43,14 +60,106 @@ func parseTop(value []byte) (object, Reason) {
 	case !isObject:
 		return object{}, ReasonNotObject
 	}
-	return top, ""
+	if ev != nil {
+		*ev = p.ev
+	}
+	return o, ""
+}
+
+// What object does with the members it parses, besides validating them.
+type mode uint8
+
+const (
+	skipMembers mode = iota
+	listMembers      // list them in the object returned
+	eventTop         // find meta and the wiki id (parser.ev)
+	eventMeta        // find meta.id, meta.topic, meta.partition and meta.offset (parser.ev.inner)
+)
+
+// eventScan is what parseEvent finds of an event.
+type eventScan struct {
+	top      object // without members
+	last     int    // the end of the last top-level member's value; 0 when there is none
+	meta     member // the last top-level meta member (the last one wins, as in JSON.parse)
+	hasMeta  bool
+	wiki     member // the member Fields.Wiki is, when wikiRank < len(wikiKeys)
+	wikiRank int    // the rank in wikiKeys of wiki's key
+	inner    metaScan
+}
+
+// metaScan is what parseEvent finds in the last meta object it parsed.
+type metaScan struct {
+	start, end int    // '{' and one past '}'
+	n          int    // members
+	last       int    // the end of the last member's value
+	id         member // the last id member whose value is a string
+	hasID      bool
+	where      [3]member // the last topic, partition and offset members (metaKeys)
+	count      [3]int
+}
+
+// metaKeys are the members of meta that Enrich sets, in this order.
+var metaKeys = [...]string{"topic", "partition", "offset"}
+
+// see records member m of an object parsed in mode mode.
+func (p *parser) see(mode mode, m *member) {
+	ev := &p.ev
+	key := p.b[m.keyStart+1 : m.keyEnd-1]
+	if m.escaped {
+		var s string
+		_ = json.Unmarshal(p.b[m.keyStart:m.keyEnd], &s)
+		key = []byte(s)
+	}
+	if mode == eventTop {
+		ev.last = m.valueEnd
+		rank := 0
+		switch string(key) {
+		case "meta":
+			ev.meta, ev.hasMeta = *m, true
+			return
+		case wikiKeys[0]:
+		case wikiKeys[1]:
+			rank = 1
+		case wikiKeys[2]:
+			rank = 2
+		default:
+			return
+		}
+		// The first non-empty string by rank: an escape never decodes to
+		// nothing, so a string is empty when its quotes are adjacent.
+		if rank < ev.wikiRank && p.b[m.valueStart] == '"' && m.valueEnd-m.valueStart > 2 {
+			ev.wiki, ev.wikiRank = *m, rank
+		}
+		return
+	}
+	in := &ev.inner
+	in.n++
+	in.last = m.valueEnd
+	j := 0
+	switch string(key) {
+	case "id":
+		if p.b[m.valueStart] == '"' {
+			in.id, in.hasID = *m, true
+		}
+		return
+	case metaKeys[0]:
+	case metaKeys[1]:
+		j = 1
+	case metaKeys[2]:
+		j = 2
+	default:
+		return
+	}
+	in.where[j] = *m
+	in.count[j]++
 }
 
 type parser struct {
 	b       []byte
 	i       int
 	depth   int
-	escaped bool // the last string parsed held an escape
+	escaped bool      // the last string parsed held an escape
+	ev      eventScan // what mode eventTop finds (kept here: a parser does not escape)
 }
 
 func (p *parser) ws() {
@@ -70,7 +179,7 @@ func (p *parser) value() bool {
 	}
 	switch c := p.b[p.i]; {
 	case c == '{':
-		_, ok := p.object(false)
+		_, ok := p.object(skipMembers)
 		return ok
 	case c == '[':
 		return p.array()
@@ -96,10 +205,11 @@ func (p *parser) literal(lit string) bool {
 	return true
 }
 
-// object parses the object at p.b[p.i] == '{', recording its members when asked.
-func (p *parser) object(record bool) (object, bool) {
+// object parses the object at p.b[p.i] == '{', listing or looking at its
+// members as mode says.
+func (p *parser) object(mode mode) (object, bool) {
 	o := object{start: p.i}
-	if record {
+	if mode == listMembers {
 		o.members = make([]member, 0, 32)
 	}
 	if p.depth++; p.depth > maxDepth {
@@ -128,12 +238,24 @@ func (p *parser) object(record bool) (object, bool) {
 		p.i++
 		p.ws()
 		m.valueStart = p.i
-		if !p.value() {
+		if mode == eventTop && p.i < len(p.b) && p.b[p.i] == '{' && p.isKey(&m, "meta") {
+			// meta's members, for the last meta only: a later one starts over.
+			p.ev.inner = metaScan{start: p.i}
+			inner, ok := p.object(eventMeta)
+			if !ok {
+				return o, false
+			}
+			p.ev.inner.end = inner.end
+		} else if !p.value() {
 			return o, false
 		}
 		m.valueEnd = p.i
-		if record {
+		switch mode {
+		case skipMembers:
+		case listMembers:
 			o.members = append(o.members, m)
+		default:
+			p.see(mode, &m)
 		}
 		p.ws()
 		if p.i >= len(p.b) {
@@ -153,6 +275,9 @@ func (p *parser) object(record bool) (object, bool) {
 		}
 	}
 }
+
+// isKey reports whether the key of m, unescaped, is k.
+func (p *parser) isKey(m *member, k string) bool { return m.is(p.b, k) }
 
 func (p *parser) array() bool {
 	if p.depth++; p.depth > maxDepth {
