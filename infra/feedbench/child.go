@@ -96,7 +96,7 @@ func (f *feeds) start(ctx context.Context, url string, from uint64) error {
 	}
 	var subjects []string
 	for _, s := range cat.Streams() {
-		subjects = append(subjects, layout.Default().StreamFilter(layout.StreamToken(s.Name)))
+		subjects = append(subjects, layout.Default().StreamFilter(s.Token))
 	}
 	errs := make(chan error, len(f.counts))
 	for i := range f.counts {

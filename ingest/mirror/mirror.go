@@ -136,7 +136,7 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 		sources: map[string]*sourceHealth{}, recent: newRecentIDs(opts.RecentIDs),
 	}
 	for i, s := range opts.Catalog.Streams() {
-		si := &streamInfo{name: s.Name, token: layout.StreamToken(s.Name), index: i}
+		si := &streamInfo{name: s.Name, token: s.Token, index: i}
 		for _, t := range s.Topics {
 			m.streams[t] = si
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/hub"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/wire"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/catalog"
-	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/position"
 )
 
@@ -86,7 +85,7 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	}
 	tokens := make([]string, len(streams))
 	for i, st := range streams {
-		tokens[i] = layout.StreamToken(st.Name)
+		tokens[i] = st.Token
 	}
 	f, err := filter.Parse(tokens, func(name string) string { return strings.Clone(c.Query(name)) }, s.opts.MaxFilterValues)
 	if err != nil {

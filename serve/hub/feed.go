@@ -86,7 +86,11 @@ func (h *Hub) feed(ctx context.Context) error {
 		if err != nil {
 			return
 		}
-		h.add(gen, newEvent(h.opts.Layout, epoch, md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data(), wire.Encode))
+		e := newEvent(h.opts.Layout, epoch, md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data(), wire.Encode)
+		if t, ok := h.tokens[e.Stream]; ok {
+			e.Stream = t
+		}
+		h.add(gen, e)
 	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if isFatal(err) {
 			select {

@@ -77,6 +77,10 @@ type Hub struct {
 	opts     Options
 	log      *slog.Logger
 	subjects []string // of the live feed
+	// tokens maps each stream token to the catalog's string of it, which
+	// the ring's events take: filters hold the same strings, and equal
+	// strings that share their bytes compare without reading them.
+	tokens map[string]string
 
 	mu          sync.RWMutex
 	ring        []*Event // circular, oldest at head
@@ -117,10 +121,12 @@ func New(js jetstream.JetStream, opts Options) (*Hub, error) {
 		opts.ReadyWait = 5 * time.Second
 	}
 	var subjects []string
+	tokens := map[string]string{}
 	for _, s := range opts.Catalog.Streams() {
-		subjects = append(subjects, opts.Layout.StreamFilter(layout.StreamToken(s.Name)))
+		subjects = append(subjects, opts.Layout.StreamFilter(s.Token))
+		tokens[s.Token] = s.Token
 	}
-	return &Hub{js: js, opts: opts, log: opts.Logger, subjects: subjects,
+	return &Hub{js: js, opts: opts, log: opts.Logger, subjects: subjects, tokens: tokens,
 		ring: make([]*Event, opts.RingSize), notify: make(chan struct{}),
 		catchUps: make(chan struct{}, opts.MaxCatchUps)}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
-	"github.com/wikimedia-eventstreams-go/eventstreams/shared/layout"
 	"github.com/wikimedia-eventstreams-go/eventstreams/shared/position"
 )
 
@@ -104,7 +103,7 @@ func (h *Hub) resolve(ctx context.Context, st feedState, f *filter.Filter, p Pos
 	case position.KindKafka:
 		ours := func(topic string) bool {
 			s, ok := h.opts.Catalog.ByTopic(topic)
-			return ok && slices.Contains(f.Streams, layout.StreamToken(s.Name))
+			return ok && slices.Contains(f.Streams, s.Token)
 		}
 		if ms, ok := id.EarliestTimestamp(ours); ok {
 			return Start{Kind: StartSince, Since: ms}, nil

@@ -36,6 +36,10 @@ type Stream struct {
 	SchemaTitle string `json:"schema_title,omitempty"`
 	// Topics are the Kafka topics the stream is read from, in every cluster.
 	Topics []string `json:"topics"`
+	// Token is the stream's subject token (layout.StreamToken of Name), set
+	// by New: one string per stream, which serve's filters compare events'
+	// tokens with (equal strings that share their bytes compare at once).
+	Token string `json:"-"`
 }
 
 // Catalog is an immutable set of streams with name, alias and topic lookups.
@@ -88,6 +92,7 @@ func New(streams []Stream) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog: stream %q would share the subjects of %q (token %q)", s.Name, other, tok)
 		}
 		tokens[tok] = s.Name
+		s.Token = tok
 		for _, n := range append([]string{s.Name}, s.Aliases...) {
 			if n == "" {
 				return nil, fmt.Errorf("catalog: stream %q has an empty alias", s.Name)
