@@ -29,8 +29,10 @@
 //	end-to-end latency p50/p99/max, serve CPU (cores, µs per delivery, and
 //	the share of it spent in the kernel, from /proc/<pid>/stat), serve RSS
 //	before and after the connections and per connection (from
-//	/proc/<pid>/status), serve goroutines (from
-//	/metrics), and the sequence checks, which must all be 0. After the
+//	/proc/<pid>/status; the clients connect in two halves, and what the
+//	second half added per connection is the marginal RSS), serve
+//	goroutines and Go memory (from /metrics), and the sequence checks,
+//	which must all be 0. After the
 //	window the publisher stops and every client must reach the last event.
 //
 //	-mode storm: a probe client takes the SSE id of one event (the anchor);
