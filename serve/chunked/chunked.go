@@ -76,7 +76,7 @@ func (w *Conn) Init(c net.Conn, timeout time.Duration) {
 		w.tryWrite = func(fd uintptr) bool {
 			for {
 				w.tried, w.tryErr = syscall.Write(int(fd), w.try)
-				if w.tryErr != syscall.EINTR {
+				if !errors.Is(w.tryErr, syscall.EINTR) {
 					return true
 				}
 			}
@@ -189,8 +189,8 @@ func (w *Conn) TryFlush() (done bool, err error) {
 	wrote, werr := w.tried, w.tryErr
 	w.try, w.tryErr = nil, nil
 	switch {
-	case werr == syscall.EAGAIN:
-		wrote, werr = 0, nil
+	case errors.Is(werr, syscall.EAGAIN):
+		wrote = 0
 	case werr != nil:
 		w.release()
 		return false, &net.OpError{Op: "write", Net: "tcp", Err: werr}
