@@ -100,40 +100,30 @@ func TestEnrichRejects(t *testing.T) {
 // meta.topic/partition/offset changed.
 func TestEnrichRecorded(t *testing.T) {
 	n := 0
-	for _, path := range recordedFiles(t) {
-		f, err := os.Open(path)
+	eachRecorded(t, func(path string, line []byte) {
+		got, fields, err := Enrich(nil, line, at)
 		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var before, after map[string]any
+		if err := json.Unmarshal(line, &before); err != nil {
 			t.Fatal(err)
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			got, fields, err := Enrich(nil, line, at)
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			var before, after map[string]any
-			if err := json.Unmarshal(line, &before); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(got, &after); err != nil {
-				t.Fatalf("%s: enriched event is not JSON: %v", path, err)
-			}
-			meta, _ := before["meta"].(map[string]any)
-			if fields.MetaID != "" && fields.MetaID != meta["id"] {
-				t.Errorf("MetaID %q, want %v", fields.MetaID, meta["id"])
-			}
-			meta["topic"], meta["partition"], meta["offset"] = at.Topic, float64(at.Partition), float64(at.Offset)
-			b1, _ := json.Marshal(before)
-			b2, _ := json.Marshal(after)
-			if string(b1) != string(b2) {
-				t.Errorf("%s: enrichment changed more than meta coordinates:\n%s\n%s", path, b1, b2)
-			}
-			n++
+		if err := json.Unmarshal(got, &after); err != nil {
+			t.Fatalf("%s: enriched event is not JSON: %v", path, err)
 		}
-		f.Close()
-	}
+		meta, _ := before["meta"].(map[string]any)
+		if fields.MetaID != "" && fields.MetaID != meta["id"] {
+			t.Errorf("MetaID %q, want %v", fields.MetaID, meta["id"])
+		}
+		meta["topic"], meta["partition"], meta["offset"] = at.Topic, float64(at.Partition), float64(at.Offset)
+		b1, _ := json.Marshal(before)
+		b2, _ := json.Marshal(after)
+		if string(b1) != string(b2) {
+			t.Errorf("%s: enrichment changed more than meta coordinates:\n%s\n%s", path, b1, b2)
+		}
+		n++
+	})
 	if n < 30 {
 		t.Fatalf("only %d recorded events found", n)
 	}
@@ -148,6 +138,26 @@ const (
 	sharedData      = "../../../shared/data"
 	recordedFixture = "testdata/recorded.jsonl"
 )
+
+// eachRecorded calls fn with each line of the recorded events' files.
+func eachRecorded(t *testing.T, fn func(path string, line []byte)) {
+	t.Helper()
+	for _, path := range recordedFiles(t) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			fn(path, sc.Bytes())
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+}
 
 func recordedFiles(t *testing.T) []string {
 	t.Helper()
