@@ -98,18 +98,16 @@ func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 	if !strings.Contains(lastID, `"seq":3`) {
 		t.Errorf("last id %s, want seq 3", lastID)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := cmd.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	publish(3, 5) // while serve stops
 	if _, err := io.ReadAll(r); err != nil {
 		t.Errorf("the stream did not end cleanly at SIGTERM: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
+	case <-cmd.Done():
+		if err := cmd.Wait(); err != nil {
 			t.Errorf("exit: %v; stderr:\n%s", err, stderr.String())
 		}
 	case <-time.After(20 * time.Second):
@@ -145,13 +143,13 @@ func TestSIGTERMEndsStreamsCleanly(t *testing.T) {
 
 // startServe runs the serve binary against natsURL, allowing recentchange,
 // with env added to its environment, and waits until it is ready. It is killed at the test's end.
-func startServe(t *testing.T, natsURL string, env ...string) (addr string, cmd *exec.Cmd, stderr *inproctest.Buffer) {
+func startServe(t *testing.T, natsURL string, env ...string) (addr string, p *inproctest.Process, stderr *inproctest.Buffer) {
 	t.Helper()
 	addr = inproctest.FreeAddr(t)
-	cmd, stderr = inproctest.Start(t, "github.com/wikimedia-eventstreams-go/eventstreams/serve",
+	p = inproctest.Start(t, "github.com/wikimedia-eventstreams-go/eventstreams/serve",
 		append([]string{"NATS_URL=" + natsURL, "SERVE_ADDR=" + addr, "ES_ALLOWED_STREAMS=recentchange"}, env...),
 		"http://"+addr+"/readyz")
-	return addr, cmd, stderr
+	return addr, p, p.Stderr
 }
 
 // TestClusterIPLimit: with SERVE_CLIENT_IP_LIMIT_SCOPE=cluster, the
@@ -218,7 +216,7 @@ func TestClusterIPLimit(t *testing.T) {
 	}
 
 	// A dies without releasing its slot: B gets it back within the TTL.
-	if err := cmdA.Process.Kill(); err != nil {
+	if err := cmdA.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmdA.Wait()

@@ -95,13 +95,13 @@ func TestSecondDatacenter(t *testing.T) {
 
 	// DC A is lost: its ingest first, then, once the mirror has all A
 	// stored, its nodes. The producer goes on writing to Kafka.
-	_ = a.ingest.cmd.Process.Kill()
-	<-a.ingest.done
+	_ = a.ingest.Cmd.Process.Kill()
+	<-a.ingest.Done()
 	aLast := lastSeq(t, a.js)
 	inproctest.WaitFor(t, 60*time.Second, func() bool { return lastSeq(t, bjs) == aLast })
 	a.nats.Shutdown()
-	_ = standby.cmd.Process.Kill()
-	<-standby.done
+	_ = standby.Cmd.Process.Kill()
+	<-standby.Done()
 	lostAt := time.Now()
 
 	promotedAddr := inproctest.FreeAddr(t)

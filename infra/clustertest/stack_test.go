@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -43,11 +42,9 @@ type stack struct {
 
 // process is a running binary.
 type process struct {
-	name   string
-	cmd    *exec.Cmd
-	addr   string // its HTTP address
-	stderr *inproctest.Buffer
-	done   chan struct{}
+	*inproctest.Process
+	name string
+	addr string // its HTTP address
 }
 
 func newStack(t *testing.T) *stack {
@@ -121,28 +118,11 @@ func (s *stack) startServe(name, natsURL string, env ...string) *process {
 
 func (s *stack) start(name, pkg, addr string, env []string) *process {
 	s.t.Helper()
-	cmd := exec.Command(inproctest.Binary(s.t, pkg))
-	cmd.Env = append(env, "PATH="+os.Getenv("PATH"))
-	p := &process{name: name, cmd: cmd, addr: addr, stderr: &inproctest.Buffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
+	var log io.Writer
 	if os.Getenv("CLUSTERTEST_LOGS") != "" {
-		cmd.Stderr = io.MultiWriter(p.stderr, prefixed{name})
+		log = prefixed{name}
 	}
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	s.t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.done
-		if s.t.Failed() {
-			s.t.Logf("%s's log:\n%s", name, tail(p.stderr.String(), 4000))
-		}
-	})
-	return p
+	return &process{Process: inproctest.StartLogged(s.t, pkg, append(env, "PATH="+os.Getenv("PATH")), "", log), name: name, addr: addr}
 }
 
 // prefixed writes a child's log lines to stderr, named.
@@ -151,13 +131,6 @@ type prefixed struct{ name string }
 func (w prefixed) Write(b []byte) (int, error) {
 	fmt.Fprintf(os.Stderr, "[%s] %s", w.name, b)
 	return len(b), nil
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }
 
 func get(url string) int {

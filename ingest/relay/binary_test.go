@@ -21,19 +21,11 @@ import (
 
 func startIngest(t *testing.T, env []string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(inproctest.Binary(t, "github.com/wikimedia-eventstreams-go/eventstreams/ingest"))
-	cmd.Env = env
-	cmd.Stderr = io.Discard
+	var log io.Writer
 	if testing.Verbose() {
-		cmd.Stderr = os.Stderr
+		log = os.Stderr
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	return cmd
+	return inproctest.StartLogged(t, "github.com/wikimedia-eventstreams-go/eventstreams/ingest", env, "", log).Cmd
 }
 
 func TestBinaryKilledMidStreamAndRestarted(t *testing.T) {
