@@ -20,8 +20,9 @@ import (
 // where the writer left it: a socket that did not take the whole chunk
 // (the rest is written with the blocking write and SERVE_WRITE_TIMEOUT), a
 // failed write, a reader error, more events than one batch, the maximum
-// duration, the server stopping. Disconnect reasons, metrics and the end of
-// a stream are thus those of the loop alone. A catching-up client never
+// duration, the server stopping. Disconnect reasons and the end of a
+// stream are thus those of the loop alone; a writer counts the events it
+// sent (events_sent_total) once per sweep. A catching-up client never
 // parks: only a reader on the ring has a channel to wait on.
 
 // writerBatch is how many events a writer takes from a reader per sweep;
