@@ -354,13 +354,20 @@ func chartValues(t *testing.T, over map[string]any) map[string]map[string]any {
 	return base
 }
 
+// checkGrace checks that a pod's termination grace period is longer than
+// the shutdown timeout variable its program reads.
+func checkGrace(t *testing.T, program string, pod *corev1.PodTemplateSpec, c *corev1.Container, variable string) {
+	t.Helper()
+	shutdown := mustDuration(t, effective(t, c, program, variable))
+	if g := pod.Spec.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= shutdown {
+		t.Errorf("%s: terminationGracePeriodSeconds %s is not above %s %v", program, show(g), variable, shutdown)
+	}
+}
+
 func checkServe(t *testing.T, r *rendered, pod *corev1.PodTemplateSpec) {
 	t.Helper()
 	c := container(t, pod)
-	shutdown := mustDuration(t, effective(t, c, "serve", "SERVE_SHUTDOWN_TIMEOUT"))
-	if g := pod.Spec.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= shutdown {
-		t.Errorf("serve: terminationGracePeriodSeconds %s is not above SERVE_SHUTDOWN_TIMEOUT %v", show(g), shutdown)
-	}
+	checkGrace(t, "serve", pod, c, "SERVE_SHUTDOWN_TIMEOUT")
 	_, port, err := net.SplitHostPort(effective(t, c, "serve", "SERVE_ADDR"))
 	if err != nil {
 		t.Fatal(err)
@@ -397,10 +404,7 @@ func checkServe(t *testing.T, r *rendered, pod *corev1.PodTemplateSpec) {
 func checkIngest(t *testing.T, r *rendered, pod *corev1.PodTemplateSpec) {
 	t.Helper()
 	c := container(t, pod)
-	shutdown := mustDuration(t, effective(t, c, "ingest", "INGEST_SHUTDOWN_TIMEOUT"))
-	if g := pod.Spec.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= shutdown {
-		t.Errorf("ingest: terminationGracePeriodSeconds %s is not above INGEST_SHUTDOWN_TIMEOUT %v", show(g), shutdown)
-	}
+	checkGrace(t, "ingest", pod, c, "INGEST_SHUTDOWN_TIMEOUT")
 	s := r.sets[ingestName]
 	if s.Spec.Replicas == nil || *s.Spec.Replicas < 1 || *s.Spec.Replicas > 2 {
 		t.Errorf("ingest replicas %v: want one or two", s.Spec.Replicas)

@@ -147,6 +147,15 @@ func (s *Server) begin(c *stream) string {
 	return ""
 }
 
+// ended reports whether the stream's maximum duration is over at now.
+func (c *stream) ended(now time.Time) bool { return !c.end.IsZero() && !now.Before(c.end) }
+
+// heartbeatDue reports whether the stream has been silent for a heartbeat
+// interval at now.
+func (s *Server) heartbeatDue(c *stream, now time.Time) bool {
+	return now.Sub(c.lastWrite) >= s.opts.Heartbeat
+}
+
 // due is how long until the stream's next heartbeat or its end.
 func (s *Server) due(c *stream, now time.Time) time.Duration {
 	d := c.lastWrite.Add(s.opts.Heartbeat).Sub(now)
@@ -213,7 +222,7 @@ func (s *Server) loop(c *stream) string {
 			return reasonShutdown
 		default:
 		}
-		if !c.end.IsZero() && !time.Now().Before(c.end) {
+		if c.ended(time.Now()) {
 			return reasonMaxDuration
 		}
 		if len(evs) > 0 || st.reader.Wait() == nil {
@@ -228,10 +237,10 @@ func (s *Server) loop(c *stream) string {
 		select {
 		case <-st.reader.Wait():
 		case now := <-timer.C:
-			if !c.end.IsZero() && !now.Before(c.end) {
+			if c.ended(now) {
 				return reasonMaxDuration
 			}
-			if now.Sub(c.lastWrite) >= s.opts.Heartbeat {
+			if s.heartbeatDue(c, now) {
 				if err := flushed(w, st.enc.Heartbeat(w)); err != nil {
 					return writeFailed(err)
 				}

@@ -143,7 +143,7 @@ func (w *writer) run() {
 // counted kept in c).
 func (w *writer) step(c *stream, now time.Time, buf []*hub.Event) bool {
 	s := w.s
-	if !c.end.IsZero() && !now.Before(c.end) {
+	if c.ended(now) {
 		return false
 	}
 	evs, err := c.st.reader.Poll(context.Background(), buf[:0], writerBatch)
@@ -158,7 +158,7 @@ func (w *writer) step(c *stream, now time.Time, buf []*hub.Event) bool {
 		for _, e := range evs {
 			_ = c.st.enc.Event(&c.w, &e.Encoded) // buffered: Hold
 		}
-	case now.Sub(c.lastWrite) >= s.opts.Heartbeat:
+	case s.heartbeatDue(c, now):
 		_ = c.st.enc.Heartbeat(&c.w)
 	default:
 		return true

@@ -3,15 +3,15 @@
 // encoded once for every client; and, for a client that starts behind the
 // ring, a short-lived consumer of its own, filtered to its subjects, that
 // hands the client over to the ring by sequence, with no gap and no
-// duplicate.
-// Where a client starts (its Last-Event-ID, seq or since) is decided here
-// too, against the feed's stream instance and end.
+// duplicate. Where a client starts (its Last-Event-ID, seq or since) is
+// decided here too, against the feed's stream instance and end.
 //
 // Files: feed.go runs the live consumer; ring.go is the ring; start.go
 // decides where a client starts; reader.go is a client's Reader, and
-// catchup.go its catch-up consumer; event.go is one event as the ring holds it; status.go reads the stream's state
-// (cluster, mirror, epoch, size) for /readyz; stats.go is what serve's
-// metrics read (catch-up slots, ring coverage).
+// catchup.go its catch-up consumer; event.go is one event as the ring
+// holds it; status.go reads the stream's state (cluster, mirror, epoch,
+// size) for /readyz; stats.go is what serve's metrics read (catch-up
+// slots, ring coverage).
 //
 // Concurrency: the feed is the only writer of the ring; any number of
 // Readers, one per client goroutine, read it under a read lock and wait on

@@ -39,14 +39,13 @@ func (h *Hub) add(gen uint64, e *Event) {
 		h.mu.Unlock()
 		return
 	}
-	size := len(h.ring)
-	if h.n == size {
+	if h.n == len(h.ring) {
 		h.coveredFrom = h.ring[h.head].Seq
 		h.ring[h.head] = nil
-		h.head = (h.head + 1) % size
+		h.head = h.slot(1)
 		h.n--
 	}
-	h.ring[(h.head+h.n)%size] = e
+	h.ring[h.slot(h.n)] = e
 	h.n++
 	h.last = e.Seq
 	ch := h.notify
