@@ -18,9 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 )
 
@@ -383,18 +380,8 @@ func TestHostileSilentConnections(t *testing.T) {
 // and labels as written ({reason="too_slow"}), summed over the rest.
 func metrics(t *testing.T, addr string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]float64{}
-	for name, mf := range mfs {
+	for name, mf := range inproctest.Scrape(t, "http://"+addr+"/metrics") {
 		for _, m := range mf.GetMetric() {
 			v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
 			out[name] += v

@@ -3,8 +3,6 @@ package monitorcheck
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -12,8 +10,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
@@ -54,17 +50,7 @@ func start(t *testing.T, pkg string, env []string, ready string) {
 // _bucket, _sum and _count, a summary's quantiles, _sum and _count.
 func exposed(t *testing.T, url string) map[string]bool {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatalf("%s: %v", url, err)
-	}
+	families := inproctest.Scrape(t, url)
 	names := map[string]bool{}
 	for name, f := range families {
 		if len(f.GetMetric()) == 0 {
