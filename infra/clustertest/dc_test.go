@@ -97,8 +97,19 @@ func TestSecondDatacenter(t *testing.T) {
 	// stored, its nodes. The producer goes on writing to Kafka.
 	_ = a.ingest.Cmd.Process.Kill()
 	<-a.ingest.Done()
-	aLast := lastSeq(t, a.js)
-	inproctest.WaitFor(t, 60*time.Second, func() bool { return lastSeq(t, bjs) == aLast })
+	// Publishes the killed ingest had already written may still be stored
+	// after it died, so A's last sequence is read again on every poll: the
+	// mirror has all of A once the two agree.
+	var aLast, bLast uint64
+	mirrored := func() bool {
+		aLast, bLast = lastSeq(t, a.js), lastSeq(t, bjs)
+		return aLast > 0 && bLast == aLast
+	}
+	for deadline := time.Now().Add(60 * time.Second); !mirrored(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("DC B's mirror did not reach DC A's last sequence in 60s: A %d, B %d", aLast, bLast)
+		}
+	}
 	a.nats.Shutdown()
 	_ = standby.Cmd.Process.Kill()
 	<-standby.Done()
