@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/service"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/source"
@@ -35,7 +36,8 @@ import (
 // ingest's events/s over the floor's; cpu-µs/event is the CPU this whole
 // process (nats-server, kfake, the mirror) used per distinct event, which
 // varies less than throughput on a shared machine, and floor-cpu/cpu the
-// floor's over ingest's. Each iteration runs both, in
+// floor's over ingest's; published/event is how many copies of each event
+// ingest sent to JetStream (the floor sends every copy). Each iteration runs both, in
 // alternating order, on the same Kafka clusters (a new consumer group each)
 // and the same nats-server (the stream deleted in between).
 //
@@ -54,6 +56,7 @@ func BenchmarkIngest(b *testing.B) {
 			for i := 0; i < len(recs); i += 5000 {
 				h.write(bc.clusters, recs[i:min(i+5000, len(recs))]...)
 			}
+			var published float64 // copies ingest published (the floor publishes every copy)
 			runs := map[string]func() time.Duration{
 				"ingest": func() time.Duration {
 					opts := h.options()
@@ -63,6 +66,8 @@ func BenchmarkIngest(b *testing.B) {
 					h.waitCount(b, len(recs))
 					elapsed := time.Since(start)
 					r.Stop()
+					published += inproctest.Metric(r.Reg, "eventstreams_ingest_events_published_total") +
+						inproctest.Metric(r.Reg, "eventstreams_ingest_duplicates_total")
 					return elapsed
 				},
 				"floor": func() time.Duration {
@@ -99,6 +104,7 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(float64(cpu["ingest"].Microseconds())/events, "cpu-µs/event")
 			b.ReportMetric(float64(cpu["floor"].Microseconds())/events, "floor-cpu-µs/event")
 			b.ReportMetric(cpu["floor"].Seconds()/cpu["ingest"].Seconds(), "floor-cpu/cpu")
+			b.ReportMetric(published/events, "published/event")
 			b.ReportMetric(0, "ns/op")
 		})
 	}

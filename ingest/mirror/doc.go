@@ -24,7 +24,10 @@
 //
 // Exactly once: both clusters hold both DCs' topics, so every event is read
 // twice, and again after a restart; JetStream drops the copies by their
-// Nats-Msg-Id within the stream's duplicate window.
+// Nats-Msg-Id within the stream's duplicate window. Most copies are not
+// even published: one whose id JetStream acknowledged recently is skipped
+// (recent.go), and one whose id is being published by another pipeline
+// waits for that publish instead (inflight.go).
 //
 // Partition order: messages of a partition are sent in order on one
 // connection; in a replicated stream, one at a time per partition (see
@@ -47,6 +50,7 @@
 //
 // Concurrency: a Mirror's methods are safe for concurrent use. The state
 // shared between pipelines, and with the sources' own goroutines, is the
-// health record, behind a mutex, the recent-id set, behind another, and the
-// stream set-up, serialised by a third.
+// health record, behind a mutex, the recent-id set and the ids in flight
+// (inflight.go), behind one each, and the stream set-up, serialised by a
+// fourth.
 package mirror

@@ -38,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "duplicates_total",
 			Help: "Events JetStream acknowledged as duplicates and dropped (the other cluster's copy, or a re-read)."}, []string{"cluster", "stream"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "duplicates_skipped_total",
-			Help: "Copies of events this process had already stored (from the other cluster), not published again."}, []string{"cluster", "stream"}),
+			Help: "Copies of events this process had already stored, or was storing, from the other cluster: not published again."}, []string{"cluster", "stream"}),
 		deadletters: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "deadletters_total",
 			Help: "Records that are not storable events, skipped and kept under the dead-letter subject."}, []string{"cluster", "topic", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "publish_seconds",

@@ -44,7 +44,8 @@ type Options struct {
 	PublishTimeout time.Duration
 	// RecentIDs is how many acknowledged de-dup ids are remembered, so that
 	// the other cluster's copy of an event is not published again (0 or
-	// negative: none, every copy goes to JetStream).
+	// negative: none, and a copy read while the other is in flight is not
+	// held back either (inFlight): every copy goes to JetStream).
 	RecentIDs int
 	// ShutdownTimeout bounds the wait for outstanding acknowledgements when
 	// stopping (required); what is not acknowledged by then is not
@@ -68,12 +69,13 @@ type Deps struct {
 // Mirror copies the sources' topics into JetStream. Build it with New and
 // run it with Run.
 type Mirror struct {
-	opts    Options
-	nc      *nats.Conn
-	log     *slog.Logger
-	metrics *metrics
-	streams map[string]*streamInfo // by topic
-	recent  *recentIDs
+	opts     Options
+	nc       *nats.Conn
+	log      *slog.Logger
+	metrics  *metrics
+	streams  map[string]*streamInfo // by topic
+	recent   *recentIDs
+	inflight *inFlight
 
 	ensureMu sync.Mutex
 
@@ -134,6 +136,7 @@ func New(opts Options, deps Deps) (*Mirror, error) {
 	m := &Mirror{
 		opts: opts, nc: deps.NATS, log: deps.Logger, metrics: met, streams: map[string]*streamInfo{},
 		sources: map[string]*sourceHealth{}, recent: newRecentIDs(opts.RecentIDs),
+		inflight: newInFlight(len(opts.Sources), opts.RecentIDs),
 	}
 	for i, s := range opts.Catalog.Streams() {
 		si := &streamInfo{name: s.Name, token: s.Token, index: i}

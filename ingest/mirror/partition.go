@@ -1,10 +1,6 @@
 package mirror
 
-import (
-	"context"
-
-	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/input"
-)
+import "context"
 
 // In a replicated stream, one message per partition is unresolved at a
 // time. A stream leader that steps down drops, without an answer, what is
@@ -19,12 +15,16 @@ import (
 // round trip; the pipeline's: that, times the partitions it reads). A
 // stream of one server has no leader to change: there, up to MaxInFlight
 // records are sent at once, and the barriers of publish.go keep the order
-// through a restart of the server (a reconnection).
+// through a restart of the server (a reconnection), except behind a record
+// that follows another pipeline's publish (inflight.go), whose failure
+// those barriers do not see: there too the partition's next records wait,
+// each for the one before, until none is held.
 //
 // State, on the pipeline's goroutine: busy marks a partition with a record
-// sent, or released and about to be sent; heldBy queues the records behind
-// it; ready lists the released records to send next; held counts the
-// records in heldBy and ready.
+// sent, or released and about to be sent, that the next ones wait for (the
+// entry's holds); heldBy queues the records behind it; ready lists the
+// released records to send next; held counts the records in heldBy and
+// ready.
 
 // hold queues e behind its partition's unresolved record.
 func (p *pipeline) hold(e *entry) {
@@ -32,18 +32,20 @@ func (p *pipeline) hold(e *entry) {
 	p.held++
 }
 
-// release is called when the unresolved record of tp left the queue: the
-// next held record of tp, if any, becomes ready to send (and keeps the
-// partition busy, so that nothing overtakes it).
-func (p *pipeline) release(tp input.Partition) {
-	if !p.oneAtATime {
+// release is called when e left the queue. If e kept its partition busy,
+// the next held record of the partition, if any, becomes ready to send (and
+// keeps the partition busy, so that nothing overtakes it).
+func (p *pipeline) release(e *entry) {
+	if !e.holds {
 		return
 	}
+	tp := e.tp
 	h := p.heldBy[tp]
 	if len(h) == 0 {
 		delete(p.busy, tp)
 		return
 	}
+	h[0].holds = true
 	p.ready = append(p.ready, h[0])
 	h[0] = nil
 	if len(h) == 1 {

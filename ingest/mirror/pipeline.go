@@ -92,6 +92,9 @@ type entry struct {
 	dead   envelope.Reason // "" for an event
 	id     string          // de-dup id of an event
 	skip   bool            // already stored: resolved without publishing
+	claim  *claim          // the claim on id this entry's publish holds (inflight.go)
+	follow *claim          // another pipeline's claim on id, followed instead of publishing
+	holds  bool            // the partition's next records are held until this one is resolved (partition.go)
 	sent   time.Time
 	// coords are the values of msg's coordinate headers (coordinateHeaders),
 	// one slice shared with msg.Header, so that setCoordinates sets them
@@ -163,6 +166,12 @@ func (p *pipeline) shutdown() {
 	if err := p.drain(ctx); err != nil {
 		p.log.Warn("stopping with unacknowledged messages; their records will be read again at the next start",
 			slog.Int("in_flight", p.q.len()), slog.String("error", err.Error()))
+		p.q.each(func(e *entry) { // the other pipelines publish their own copies
+			if e.claim != nil {
+				p.m.inflight.finish(e.id, e.claim, false)
+				e.claim = nil
+			}
+		})
 	}
 	p.flushMarks()
 	p.src.Close(context.Background())

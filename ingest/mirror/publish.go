@@ -34,7 +34,7 @@ func (p *pipeline) publish(ctx context.Context, e *entry) error {
 	if err := p.sendReady(ctx); err != nil {
 		return err
 	}
-	if p.oneAtATime && p.busy[e.tp] {
+	if len(p.busy) > 0 && p.busy[e.tp] {
 		p.hold(e)
 		return nil
 	}
@@ -45,7 +45,7 @@ func (p *pipeline) publish(ctx context.Context, e *entry) error {
 // unresolved, or may be (see stallAfter).
 func (p *pipeline) send(ctx context.Context, e *entry) error {
 	if p.oneAtATime {
-		p.busy[e.tp] = true
+		p.busy[e.tp], e.holds = true, true
 	}
 	if r := p.m.nc.Stats().Reconnects; r != p.reconnects {
 		// Messages written to the old connection may be lost; resolve
@@ -77,8 +77,23 @@ func (p *pipeline) send(ctx context.Context, e *entry) error {
 		}
 		e.sent = time.Now()
 	}
-	if !e.skip {
+	if !e.skip && e.dead == "" {
+		e.follow = p.m.inflight.following(e.id)
+		if e.follow != nil && !e.holds {
+			// Nothing of the partition is sent before the publish
+			// followed is resolved: its failure, which this pipeline's
+			// barriers do not see, must not let a later record overtake it.
+			p.busy[e.tp], e.holds = true, true
+		}
+	}
+	if !e.skip && e.follow == nil {
 		e.fut, e.err = p.js.PublishMsgAsync(e.msg, jetstream.WithRetryAttempts(0))
+		if e.err == nil && e.dead == "" {
+			// Claimed only once written: every pipeline writes to the same
+			// NATS connection, so whatever a follower sends next reaches
+			// the server after this message.
+			e.claim = p.m.inflight.claim(e.id)
+		}
 	}
 	p.q.push(e)
 	if e.err != nil {
@@ -114,6 +129,10 @@ func (p *pipeline) resolveHead(ctx context.Context) error {
 	if e.skip {
 		return p.resolve(ctx, e, nil, nil)
 	}
+	if e.follow != nil {
+		_, err := p.resolveFollower(ctx, e, true)
+		return err
+	}
 	if e.err != nil {
 		return p.resolve(ctx, e, nil, e.err)
 	}
@@ -132,6 +151,9 @@ func (p *pipeline) tryResolveHead(ctx context.Context) (bool, error) {
 	if e.skip {
 		return true, p.resolve(ctx, e, nil, nil)
 	}
+	if e.follow != nil {
+		return p.resolveFollower(ctx, e, false)
+	}
 	if e.err != nil {
 		return true, p.resolve(ctx, e, nil, e.err)
 	}
@@ -145,13 +167,34 @@ func (p *pipeline) tryResolveHead(ctx context.Context) (bool, error) {
 	}
 }
 
+// resolveFollower resolves the head entry e, which follows another
+// pipeline's publish of its event, once that is resolved (with wait, it
+// waits for it): as a skipped copy when the event is stored, else by
+// publishing e's own copy now.
+func (p *pipeline) resolveFollower(ctx context.Context, e *entry, wait bool) (bool, error) {
+	done, stored, err := p.m.inflight.outcome(ctx, e.follow, wait)
+	if err != nil || !done {
+		return false, err
+	}
+	e.follow = nil
+	if stored {
+		e.skip = true
+		return true, p.resolve(ctx, e, nil, nil)
+	}
+	actx, cancel := context.WithTimeout(ctx, p.m.opts.PublishTimeout)
+	var ack *jetstream.PubAck
+	ack, e.err = p.js.PublishMsg(actx, e.msg, jetstream.WithRetryAttempts(0))
+	cancel()
+	return true, p.resolve(ctx, e, ack, e.err) // a failure is retried from e.err if this is interrupted
+}
+
 // resolve completes the head entry: a failure is published again until
 // JetStream takes it; then the entry leaves the queue and its position is
 // marked for commit.
 func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck, err error) error {
 	if e.skip {
 		p.q.pop()
-		p.release(e.tp)
+		p.release(e)
 		p.counters(e.stream).skipped.Inc()
 		p.mark(e)
 		p.recycle(e)
@@ -166,7 +209,7 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 	}
 	p.checkOrder(e, ack)
 	p.q.pop()
-	p.release(e.tp)
+	p.release(e)
 	p.latency.Observe(time.Since(e.sent).Seconds())
 	switch {
 	case e.dead != "":
@@ -176,6 +219,10 @@ func (p *pipeline) resolve(ctx context.Context, e *entry, ack *jetstream.PubAck,
 	default:
 		p.counters(e.stream).published.Inc()
 		p.m.recent.add(e.id)
+	}
+	if e.claim != nil {
+		p.m.inflight.finish(e.id, e.claim, e.dead == "")
+		e.claim = nil
 	}
 	p.mark(e)
 	p.recycle(e)

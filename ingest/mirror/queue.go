@@ -16,3 +16,10 @@ func (q *queue) pop() {
 	q.head = (q.head + 1) % len(q.items)
 	q.size--
 }
+
+// each calls fn for every entry, oldest first.
+func (q *queue) each(fn func(*entry)) {
+	for i := range q.size {
+		fn(q.items[(q.head+i)%len(q.items)])
+	}
+}
