@@ -100,6 +100,19 @@ func StartCluster(o ClusterOptions) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	// A replicated stream created before the meta leader has heard from
+	// every peer is refused ("no suitable peers for placement").
+	if o.Nodes > 1 && !waitFor(20*time.Second, func() bool {
+		for i := range o.Nodes {
+			if len(c.Node(i).JetStreamClusterPeers()) == o.Nodes {
+				return true
+			}
+		}
+		return false
+	}) {
+		c.Shutdown()
+		return nil, fmt.Errorf("inproc: the meta leader does not see all %d nodes online after 20s", o.Nodes)
+	}
 	if o.LeafOf != nil {
 		// A mirror created before its leaf connection is up retries only
 		// after a backoff of tens of seconds.
