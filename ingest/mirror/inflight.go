@@ -7,12 +7,20 @@ import (
 
 // inFlight holds the de-dup ids of the events being published, each with
 // the claim of the pipeline that sent it. Both datacenters' clusters hold
-// every event, and a mirror reading both usually reads the two copies
-// within milliseconds of each other, before either is acknowledged (so
-// recentIDs does not know it yet): the pipeline that meets an id already
-// in flight follows the claim instead of publishing the copy, and resolves
-// its record when the claim does. JetStream then receives each event once,
-// not twice. Safe for concurrent use; nil knows nothing (newInFlight).
+// every event; live, the second copy comes seconds after the first and
+// recentIDs skips it, but a mirror reading a backlog from both (after a
+// restart, or an outage) reads the two copies within milliseconds of each
+// other, before either is acknowledged: the pipeline that meets an id
+// already in flight follows the claim instead of publishing the copy, and
+// resolves its record when the claim does. JetStream then receives each
+// event once, not twice. Safe for concurrent use; nil knows nothing
+// (newInFlight).
+//
+// Order: a follower's partition sends nothing more until the claim is
+// resolved (partition.go), since the claimant's failure, which the
+// follower's pipeline does not see, must not be overtaken; and a claim is
+// registered only once its message is written to the NATS connection that
+// all pipelines share, so the follower's later messages come after it.
 //
 // Nothing is lost by following: a follower skips its copy only when the
 // claimant's publish was acknowledged as the event; when the claimant
