@@ -131,7 +131,21 @@ func TestClusterFaults(t *testing.T) {
 	})
 
 	produced := prod.halt(t)
-	inproctest.WaitFor(t, 5*time.Minute, func() bool { return s.storedCount() >= uint64(len(produced)) })
+	// Progress is logged every 30 s, so that a failure tells a stall from
+	// a slow catch-up: under -race with other work on the machine, ingest
+	// catches up at about 200 events/s, one record per partition in flight.
+	for deadline, report := time.Now().Add(8*time.Minute), time.Now().Add(30*time.Second); s.storedCount() < uint64(len(produced)); time.Sleep(20 * time.Millisecond) {
+		if now := time.Now(); now.After(report) || now.After(deadline) {
+			m := s.ingestMetrics(t)
+			t.Logf("stored %d of %d; ingest: published %v, duplicates %v, skipped %v, in flight %v, retries %v, stalls %v",
+				s.storedCount(), len(produced), m["events_published_total"], m["duplicates_total"], m["duplicates_skipped_total"],
+				m["in_flight"], m["publish_retries_total"], m["publish_stalls_total"])
+			if now.After(deadline) {
+				t.Fatalf("not everything produced was stored in 8 minutes")
+			}
+			report = now.Add(30 * time.Second)
+		}
+	}
 	stored := s.readStream(t, s.js, layout.Default().Stream)
 	checkStored(t, stored, produced)
 	checkCommittedStoredBy(t, offsets, stored, produced, lost)
