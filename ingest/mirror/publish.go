@@ -34,7 +34,7 @@ func (p *pipeline) publish(ctx context.Context, e *entry) error {
 	if err := p.sendReady(ctx); err != nil {
 		return err
 	}
-	if len(p.busy) > 0 && p.busy[e.tp] {
+	if p.busy[e.tp] {
 		p.hold(e)
 		return nil
 	}
