@@ -45,10 +45,11 @@ func TestStreamEpoch(t *testing.T) {
 	if err := js.DeleteStream(ctx, l.Stream); err != nil {
 		t.Fatal(err)
 	}
-	old, err := js.CreateStream(ctx, l.StreamConfig(lim))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var old jetstream.Stream
+	inproctest.Recreate(t, func() (err error) {
+		old, err = js.CreateStream(ctx, l.StreamConfig(lim))
+		return err
+	})
 	derived := position.NewEpoch(old.CachedInfo().Created)
 	if layout.Epoch(old.CachedInfo()) != derived {
 		t.Fatal("a stream without es_epoch: the epoch is not derived from its creation time")

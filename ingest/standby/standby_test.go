@@ -74,10 +74,11 @@ func TestMirrorAndPromote(t *testing.T) {
 	if err := bjs.DeleteStream(ctx, l.Stream); err != nil {
 		t.Fatal(err)
 	}
-	local, err := standby.Ensure(ctx, bnc, l, lim, "dca")
-	if err != nil {
-		t.Fatal(err)
-	}
+	var local jetstream.Stream
+	inproctest.Recreate(t, func() (err error) {
+		local, err = standby.Ensure(ctx, bnc, l, lim, "dca")
+		return err
+	})
 	if got := layout.Epoch(local.CachedInfo()); got != epoch {
 		t.Fatalf("mirror's epoch %q, the origin's %q", got, epoch)
 	}
