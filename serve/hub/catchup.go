@@ -68,36 +68,48 @@ type consumerSource struct {
 	// delivered and last are the consumer and stream sequences of the
 	// last message given (0: none yet).
 	delivered, last uint64
-	// emptyFetches counts the fetches in a row that returned nothing
-	// while the consumer still had messages pending.
-	emptyFetches int
+	// emptyFetches counts the fetches in a row that returned nothing, and
+	// stalled those of them after which the consumer still counted
+	// messages pending.
+	emptyFetches, stalled int
 }
 
 // catchUpRetryWait bounds a consumer fetch after an empty one, and
-// maxEmptyFetches how many empty fetches in a row end the stream (the
-// client resumes from its id).
+// maxEmptyFetches how many empty fetches in a row, while the consumer
+// counts messages pending, end the stream (the client resumes from its id).
 const (
 	catchUpRetryWait = 100 * time.Millisecond
 	maxEmptyFetches  = 100
 )
 
 // next reads the next batch, calling each for its messages in order, and
-// reports whether the consumer had no message left after them when it
-// answered.
-func (c *consumerSource) next(ctx context.Context, each func(seq uint64, subject string, ts int64, data []byte)) (bool, error) {
+// returns the stream sequence up to which the source has given every
+// message of its subjects: the last one given, or further when the
+// server's consumer says it looked further and found none. It asks that
+// only when the batch reached the end of what the consumer had and the
+// last message given is before need (the reader leaves the source at need).
+//
+// How far it looked is asked of the consumer (its Delivered.Stream, which
+// nats-server advances past the messages that do not match when it reaches
+// the end of the stream), never inferred from the pending count a message
+// carries: nats-server counts a newly stored message there only when its
+// stream's signal loop gets to it, so a message may carry "0 pending"
+// while a later one is stored and even already delivered to the live feed.
+func (c *consumerSource) next(ctx context.Context, need uint64, each func(seq uint64, subject string, ts int64, data []byte)) (uint64, error) {
 	var batch jetstream.MessageBatch
 	var err error
 	if c.emptyFetches == 0 {
 		batch, err = c.cons.FetchNoWait(catchUpBatch)
 	} else {
-		// The consumer had nothing to give at the last fetch although it is
-		// not drained: wait a little for it rather than ask again at once.
+		// The last fetch found nothing: wait a little, which also makes
+		// the server look for matching messages (a no-wait fetch is refused
+		// at once when the consumer counts none pending, without looking).
 		batch, err = c.cons.Fetch(catchUpBatch, jetstream.FetchMaxWait(catchUpRetryWait))
 	}
 	if err != nil {
-		return false, err
+		return c.last, err
 	}
-	drained, got, lost := false, false, false
+	n, atEnd, lost := 0, false, false
 	for m := range batch.Messages() {
 		md, err := m.Metadata()
 		if err != nil || lost {
@@ -107,36 +119,54 @@ func (c *consumerSource) next(ctx context.Context, each func(seq uint64, subject
 			lost = true
 			continue
 		}
-		got = true
+		n++
 		c.delivered, c.last = md.Sequence.Consumer, md.Sequence.Stream
-		drained = md.NumPending == 0
+		atEnd = md.NumPending == 0
 		each(md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data())
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
-		return false, err
+		return c.last, err
 	}
 	if lost {
-		return false, c.restart(ctx)
+		return c.last, c.restart(ctx)
 	}
-	if got {
-		c.emptyFetches = 0
-		return drained, nil
+	if n > 0 {
+		c.emptyFetches, c.stalled = 0, 0
+		if !atEnd && n == catchUpBatch || c.last >= need {
+			return c.last, nil // more to read, or far enough
+		}
+	} else {
+		c.emptyFetches++
 	}
-	// An empty answer does not say that the consumer is drained: a busy
-	// server may answer a fetch before the consumer delivers. Ask the
-	// consumer how many messages it still has for this client, and whether
-	// it delivered some that never arrived (to a fetch that had ended).
-	switch ci, err := c.info(ctx); {
+	// Near or at the end: ask the consumer how far it looked, and whether
+	// it delivered messages that never arrived (to a fetch that had ended).
+	ci, err := c.info(ctx)
+	switch {
+	case err != nil && n == 0:
+		return c.last, c.stall() // no claim beyond the last message given
 	case err != nil:
+		return c.last, nil
 	case ci.Delivered.Consumer > c.delivered:
-		return false, c.restart(ctx)
-	case ci.NumPending == 0:
-		return true, nil
+		return c.last, c.restart(ctx)
+	case n == 0 && ci.NumPending > 0:
+		// Nothing arrives while the consumer counts some pending (a busy
+		// server may answer a fetch before the consumer delivers).
+		if err := c.stall(); err != nil {
+			return c.last, err
+		}
+	default:
+		c.stalled = 0
 	}
-	if c.emptyFetches++; c.emptyFetches > maxEmptyFetches {
-		return false, fmt.Errorf("no messages after %d fetches while some are pending", maxEmptyFetches)
+	return max(c.last, ci.Delivered.Stream), nil
+}
+
+// stall counts an empty fetch that says nothing of the end, and fails the
+// source after maxEmptyFetches in a row.
+func (c *consumerSource) stall() error {
+	if c.stalled++; c.stalled > maxEmptyFetches {
+		return fmt.Errorf("no messages after %d fetches while some are pending", maxEmptyFetches)
 	}
-	return false, nil
+	return nil
 }
 
 // info asks the server for the consumer's state.
@@ -159,7 +189,7 @@ func (c *consumerSource) restart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.cons, c.delivered, c.emptyFetches = cons, 0, 0
+	c.cons, c.delivered, c.emptyFetches, c.stalled = cons, 0, 0, 0
 	return nil
 }
 

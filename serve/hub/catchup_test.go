@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/serve/filter"
 )
 
@@ -21,6 +23,11 @@ func TestCatchUpSourceRestartsAfterLostMessages(t *testing.T) {
 	f := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
 	subjects := f.Subjects(lay)
 	ctx := context.Background()
+	st, err := w.js.Stream(ctx, lay.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := st.CachedInfo().State.LastSeq // the stream holds other subjects' messages too
 
 	// read gives the stream sequences of the whole catch-up; steal, after
 	// the first batch, takes that many messages from its consumer.
@@ -37,11 +44,11 @@ func TestCatchUpSourceRestartsAfterLostMessages(t *testing.T) {
 			if i == 50 {
 				t.Fatalf("not drained after %d batches (%d messages)", i, len(seqs))
 			}
-			drained, err := src.next(ctx, each)
+			scanned, err := src.next(ctx, end, each)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if drained {
+			if scanned == end {
 				return seqs
 			}
 			if i == 0 && steal > 0 {
@@ -76,5 +83,35 @@ func TestCatchUpSourceRestartsAfterLostMessages(t *testing.T) {
 				t.Errorf("got %d messages, want the same %d as undisturbed", len(got), len(want))
 			}
 		})
+	}
+}
+
+// TestCatchUpOfQuietSubjectsHandsOver: a reader resuming far behind a
+// small ring, whose subjects have no event at all there, moves to the ring
+// on what its consumer says it looked through (no message to give), and
+// gets the next matching event from the ring.
+func TestCatchUpOfQuietSubjectsHandsOver(t *testing.T) {
+	w := newWorld(t, 16)
+	w.publish(300)
+	ctx := context.Background()
+	f := filter.Filter{Streams: []string{"mediawiki_recentchange"}, Wikis: []string{"frwiki"}}
+	r, err := w.hub.Open(ctx, f, Position{Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.catchUp == nil {
+		t.Fatal("the reader started on the ring, not behind it")
+	}
+	inproctest.WaitFor(t, 10*time.Second, func() bool {
+		evs, err := r.Poll(ctx, nil, 100)
+		if err != nil || len(evs) > 0 {
+			t.Fatalf("catching up on quiet subjects: %d events, %v", len(evs), err)
+		}
+		return r.catchUp == nil
+	})
+	inproctest.Publish(t, w.js, inproctest.Event{Stream: "mediawiki_recentchange", Wiki: "frwiki", Data: []byte(`{"n":-1}`), Time: 1e12})
+	if got := readN(t, r, 1); string(got[0].JSON()) != `{"n":-1}` {
+		t.Fatalf("the first event on the ring is %s", got[0].JSON())
 	}
 }

@@ -24,11 +24,9 @@ type Reader struct {
 
 	catchUp *consumerSource // nil once on the ring
 	// pending are events read from the catch-up source and not yet
-	// returned; drained says that the source had none left after them when
-	// the stream's last sequence was at least askedAt.
+	// returned (the cursor may be past them: the source had nothing
+	// more up to it).
 	pending []*Event
-	drained bool
-	askedAt uint64
 	wait    <-chan struct{}
 	bySince bool // skip events older than since until the first newer one
 	since   int64
@@ -164,9 +162,8 @@ func (r *Reader) Wait() <-chan struct{} { return r.wait }
 
 // pollCatchUp returns the next events of the client's catch-up source,
 // reading a batch when none is pending, and moves the Reader to the ring
-// when that is exact: either the ring covers everything after the cursor,
-// or the source had nothing left after the cursor when the stream held
-// askedAt, and the ring covers from there.
+// when that is exact: none is pending and the ring covers everything after
+// the cursor (the last sequence up to which the source gave every event).
 func (r *Reader) pollCatchUp(ctx context.Context, out []*Event, limit int) ([]*Event, error) {
 	if len(r.pending) == 0 {
 		if err := r.fill(ctx); err != nil {
@@ -183,21 +180,17 @@ func (r *Reader) pollCatchUp(ctx context.Context, out []*Event, limit int) ([]*E
 		r.Close()
 		return out, ErrFeedFailed
 	}
-	if len(r.pending) == 0 && (r.cursor >= st.coveredFrom || r.drained && st.coveredFrom <= r.askedAt) {
-		// No matching event lies in (cursor, coveredFrom]. A ring that
-		// moved past askedAt meanwhile (a small ring, a fast stream) may
-		// lack events the source has not given yet: read on from it.
-		r.cursor = max(r.cursor, st.coveredFrom)
+	if len(r.pending) == 0 && r.cursor >= st.coveredFrom {
 		r.Close()
 	}
 	return out, nil
 }
 
-// fill reads the next batch of the catch-up source into r.pending.
+// fill reads the next batch of the catch-up source into r.pending, and
+// moves the cursor to where the source has given every event.
 func (r *Reader) fill(ctx context.Context) error {
-	r.askedAt = r.h.snapshot().last // the source is asked after this
 	r.pending = r.pending[:0]
-	drained, err := r.catchUp.next(ctx, func(seq uint64, subject string, ts int64, data []byte) {
+	scanned, err := r.catchUp.next(ctx, r.h.snapshot().coveredFrom, func(seq uint64, subject string, ts int64, data []byte) {
 		r.cursor = seq
 		if r.bySince && ts < r.since {
 			return
@@ -207,7 +200,7 @@ func (r *Reader) fill(ctx context.Context) error {
 			r.pending = append(r.pending, e) // the source's subjects did the rest of the filter
 		}
 	})
-	r.drained = drained
+	r.cursor = max(r.cursor, scanned)
 	return err
 }
 
