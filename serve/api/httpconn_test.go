@@ -77,16 +77,17 @@ func pipeline(t *testing.T, addr string, reqs ...rawReq) []rawResp {
 }
 
 // stable is the body of r's response without what changes between
-// requests: /readyz's time of the stream state it reports, re-read
-// periodically (the rest, with nothing published meanwhile, stays).
+// requests: /readyz's stream state, re-read periodically (when, and the
+// sequences and size: a busy machine may answer the first request before
+// the feed has loaded the events published before it started).
 func stable(r rawReq, body []byte) []byte {
 	if r.target != "/readyz" {
 		return body
 	}
-	return readyzChecked.ReplaceAll(body, []byte(`"checked":""`))
+	return readyzState.ReplaceAll(body, []byte(`"$1":0`))
 }
 
-var readyzChecked = regexp.MustCompile(`"checked":"[^"]*"`)
+var readyzState = regexp.MustCompile(`"(checked|last_seq|feed_seq|bytes)":("[^"]*"|[0-9]+)`)
 
 // TestPipelining: requests sent in one write each get their whole response,
 // in order, the same as each gets alone.
