@@ -131,6 +131,13 @@ func (c *client) snapshot() (n int, last uint64) {
 	return len(c.events), c.events[len(c.events)-1].seq
 }
 
+// connections returns how many times the client has connected.
+func (c *client) connections() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connects
+}
+
 // pause returns the longest pause so far and starts a new measure.
 func (c *client) pause() time.Duration {
 	c.mu.Lock()

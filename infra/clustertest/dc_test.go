@@ -91,7 +91,7 @@ func TestSecondDatacenter(t *testing.T) {
 	inproctest.WaitFor(t, 120*time.Second, caughtUp(start+5000))
 	moves := 0
 	for _, c := range clients {
-		moves += c.connects
+		moves += c.connections()
 	}
 	t.Logf("before the loss: %d connections, alternating between the datacenters", moves)
 

@@ -162,7 +162,7 @@ func TestClusterFaults(t *testing.T) {
 	connects := 0
 	for i, c := range clients {
 		checkClient(t, fmt.Sprintf("client %d", i), c, stored)
-		connects += c.connects
+		connects += c.connections()
 	}
 	t.Logf("%d events produced, %d stored; %d clients, %d connections", len(produced), len(stored), len(clients), connects)
 }
