@@ -120,13 +120,20 @@ func (h *harness) waitCount(b testing.TB, n int) {
 	}
 }
 
-// deleteStream deletes the stream, if there is one, so that a run starts
-// from an empty stream and de-duplication window.
+// deleteStream deletes the stream, if there is one, and creates it anew
+// as ingest does (inproctest.Recreate: past nats-server's own race with
+// the deleted stream's files), so that a run starts from an empty stream
+// and de-duplication window.
 func (h *harness) deleteStream(b testing.TB) {
-	err := h.js.DeleteStream(context.Background(), h.layout.Stream)
+	ctx := context.Background()
+	err := h.js.DeleteStream(ctx, h.layout.Stream)
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		b.Fatal(err)
 	}
+	inproctest.Recreate(b, func() error {
+		_, err := mirror.EnsureStream(ctx, h.js, h.layout, h.options().Limits)
+		return err
+	})
 }
 
 // rawMirror starts the floor of BenchmarkIngest: a mirror that only copies
