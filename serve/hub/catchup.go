@@ -68,10 +68,11 @@ type consumerSource struct {
 	// delivered and last are the consumer and stream sequences of the
 	// last message given (0: none yet).
 	delivered, last uint64
-	// emptyFetches counts the fetches in a row that returned nothing, and
-	// stalled those of them after which the consumer still counted
+	// lastEmpty says that the last fetch returned nothing; stalled counts
+	// the empty fetches in a row after which the consumer still counted
 	// messages pending.
-	emptyFetches, stalled int
+	lastEmpty bool
+	stalled   int
 }
 
 // catchUpRetryWait bounds a consumer fetch after an empty one, and
@@ -98,7 +99,7 @@ const (
 func (c *consumerSource) next(ctx context.Context, need uint64, each func(seq uint64, subject string, ts int64, data []byte)) (uint64, error) {
 	var batch jetstream.MessageBatch
 	var err error
-	if c.emptyFetches == 0 {
+	if !c.lastEmpty {
 		batch, err = c.cons.FetchNoWait(catchUpBatch)
 	} else {
 		// The last fetch found nothing: wait a little, which also makes
@@ -130,13 +131,12 @@ func (c *consumerSource) next(ctx context.Context, need uint64, each func(seq ui
 	if lost {
 		return c.last, c.restart(ctx)
 	}
+	c.lastEmpty = n == 0
 	if n > 0 {
-		c.emptyFetches, c.stalled = 0, 0
+		c.stalled = 0
 		if !atEnd && n == catchUpBatch || c.last >= need {
 			return c.last, nil // more to read, or far enough
 		}
-	} else {
-		c.emptyFetches++
 	}
 	// Near or at the end: ask the consumer how far it looked, and whether
 	// it delivered messages that never arrived (to a fetch that had ended).
@@ -189,7 +189,7 @@ func (c *consumerSource) restart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.cons, c.delivered, c.emptyFetches, c.stalled = cons, 0, 0, 0
+	c.cons, c.delivered, c.lastEmpty, c.stalled = cons, 0, false, 0
 	return nil
 }
 
