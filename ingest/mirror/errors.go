@@ -55,12 +55,21 @@ func classifyPublishError(err error) publishFailure {
 }
 
 // retryableSetup reports whether setting up the stream may succeed later
-// (NATS not reachable yet) rather than being refused for good (a bad
-// configuration, e.g. subjects that overlap another stream).
+// rather than being refused for good (a bad configuration, e.g. subjects
+// that overlap another stream, or the stream being a mirror). Later: NATS
+// not reachable yet, or JetStream answering with a server's error (5xx): a
+// cluster without a meta leader (503, "JetStream system temporarily
+// unavailable", while 2 of 3 nodes are down), or nats-server 2.15's own
+// race when a stream is created just after one was deleted (500, 10049:
+// the deleted stream's directory removed in the background under the new
+// one's).
 func retryableSetup(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) || errors.Is(err, ErrStreamIsMirror) {
+	if errors.Is(err, ErrStreamIsMirror) || errors.Is(err, context.Canceled) {
 		return false
 	}
-	return !errors.Is(err, context.Canceled)
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code >= 500
+	}
+	return true
 }
