@@ -14,9 +14,10 @@ import (
 // catch-up's consumer behind its back, as a fetch that had already ended
 // would have: some in the middle (the next batch starts with a jump in the
 // consumer sequence) or all that were left (the next fetch is empty while
-// the consumer says it delivered them). Either way the source starts a new
-// consumer after the last message it gave, and the client gets every
-// message once, in order.
+// the consumer says it delivered them); or the consumer itself is deleted,
+// as a NATS node that held it does when it restarts. Each time the source
+// starts a new consumer after the last message it gave, and the client
+// gets every message once, in order.
 func TestCatchUpSourceRestartsAfterLostMessages(t *testing.T) {
 	w := newWorld(t, 16)
 	w.publish(300)
@@ -31,7 +32,7 @@ func TestCatchUpSourceRestartsAfterLostMessages(t *testing.T) {
 
 	// read gives the stream sequences of the whole catch-up; steal, after
 	// the first batch, takes that many messages from its consumer.
-	read := func(t *testing.T, steal int) []uint64 {
+	read := func(t *testing.T, steal int, remove bool) []uint64 {
 		t.Helper()
 		src, err := w.hub.openSource(ctx, subjects, 1, nil)
 		if err != nil {
@@ -51,6 +52,11 @@ func TestCatchUpSourceRestartsAfterLostMessages(t *testing.T) {
 			if scanned == end {
 				return seqs
 			}
+			if i == 0 && remove {
+				if err := st.DeleteConsumer(ctx, src.cons.CachedInfo().Name); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if i == 0 && steal > 0 {
 				batch, err := src.cons.FetchNoWait(steal)
 				if err != nil {
@@ -67,19 +73,21 @@ func TestCatchUpSourceRestartsAfterLostMessages(t *testing.T) {
 		}
 	}
 
-	want := read(t, 0)
+	want := read(t, 0, false)
 	if len(want) != 300 || !slices.IsSorted(want) {
 		t.Fatalf("undisturbed catch-up: %d messages (want 300), sorted %v", len(want), slices.IsSorted(want))
 	}
 	for _, tt := range []struct {
-		name  string
-		steal int
+		name   string
+		steal  int
+		remove bool
 	}{
-		{"messages lost in the middle", 10},
-		{"the tail lost", 300 - catchUpBatch},
+		{"messages lost in the middle", 10, false},
+		{"the tail lost", 300 - catchUpBatch, false},
+		{"the consumer lost", 0, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := read(t, tt.steal); !slices.Equal(got, want) {
+			if got := read(t, tt.steal, tt.remove); !slices.Equal(got, want) {
 				t.Errorf("got %d messages, want the same %d as undisturbed", len(got), len(want))
 			}
 		})
