@@ -62,14 +62,35 @@ func classifyPublishError(err error) publishFailure {
 // unavailable", while 2 of 3 nodes are down), or nats-server 2.15's own
 // race when a stream is created just after one was deleted (500, 10049:
 // the deleted stream's directory removed in the background under the new
-// one's).
+// one's), or not enough nodes online for the stream's replicas.
 func retryableSetup(err error) bool {
 	if errors.Is(err, ErrStreamIsMirror) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case errCodeNoPeers:
+			return true
+		case errCodeReplicasNotSupported, errCodeNotClustered:
+			return false
+		}
 		return apiErr.Code >= 500
 	}
 	return true
 }
+
+// JetStream's error codes that setting up the stream tells apart.
+const (
+	// errCodeNoPeers, "no suitable peers for placement": fewer nodes
+	// online than the stream's replicas, as while a cluster forms or after
+	// nodes restarted (their peers not yet seen as current). A cluster too
+	// small for INGEST_REPLICAS gives it too: ingest then waits, logging
+	// it every few seconds, with /healthz unready.
+	errCodeNoPeers jetstream.ErrorCode = 10005
+	// errCodeReplicasNotSupported and errCodeNotClustered: replicas asked
+	// of a server that is not in a cluster, a configuration error although
+	// answered with a 500.
+	errCodeReplicasNotSupported jetstream.ErrorCode = 10074
+	errCodeNotClustered         jetstream.ErrorCode = 10006
+)

@@ -10,9 +10,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
+	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror/mirrortest"
 )
 
@@ -68,4 +70,25 @@ func TestStartsWhileQuorumIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.checkExactlyOnce(h.waitStored(len(want), 2*time.Minute), want)
+}
+
+// TestReplicasOnASingleServerStopIngest: a stream with replicas asked of
+// a NATS server that is not in a cluster is a configuration error, though
+// JetStream answers it with a 500: ingest stops with it instead of waiting.
+func TestReplicasOnASingleServerStopIngest(t *testing.T) {
+	h := newHarness(t, 1, rc)
+	opts := h.options()
+	opts.Limits.Replicas = 3
+	nc := mirrortest.Connect(t, h.natsURL)
+	defer nc.Close()
+	m, err := mirror.New(opts, mirror.Deps{NATS: nc, Logger: testLogger(t), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = m.Run(ctx)
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "replicas") {
+		t.Fatalf("Run with 3 replicas on one server: %v (context: %v)", err, ctx.Err())
+	}
 }
