@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
@@ -40,12 +39,7 @@ func TestSecondDatacenter(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Shutdown)
-	bnc, err := nats.Connect(b.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bnc.Close)
-	bjs, _ := jetstream.New(bnc)
+	_, bjs := inproctest.Connect(t, b.URL())
 	standbyAddr := inproctest.FreeAddr(t)
 	standby := a.start("ingest-b-standby", module+"/ingest", standbyAddr, []string{
 		"NATS_URL=" + b.URL(), "INGEST_MIRROR_FROM=dca", "INGEST_METRICS_ADDR=" + standbyAddr,

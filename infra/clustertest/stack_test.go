@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -67,12 +66,7 @@ func newStack(t *testing.T) *stack {
 		t.Cleanup(k.Close)
 		s.kafka[dc] = k
 	}
-	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	s.js, _ = jetstream.New(nc)
+	_, s.js = inproctest.Connect(t, c.URL())
 	return s
 }
 

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc"
+	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
 	"github.com/wikimedia-eventstreams-go/eventstreams/ingest/mirror"
 )
 
@@ -100,15 +100,7 @@ func newClusterHarness(b *testing.B, syncAlways bool) (*harness, *inproc.Cluster
 		b.Fatal(err)
 	}
 	b.Cleanup(c.Shutdown)
-	nc, err := nats.Connect(c.URL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, js := inproctest.Connect(b, c.URL())
 	h := newHarnessOn(b, js, c.URL(), 4, rc)
 	opts := h.options()
 	opts.Limits.Replicas = 3

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,15 +28,7 @@ func TestStartsWhileQuorumIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Shutdown)
-	nc, err := nats.Connect(c.NodeURL(0), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := inproctest.Connect(t, c.NodeURL(0))
 	h := newHarnessOn(t, js, c.NodeURL(0), 1, rc)
 	opts := h.options()
 	opts.Limits.Replicas = 3

@@ -19,13 +19,7 @@ import (
 
 func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	return nc, js
+	return inproctest.Connect(t, url)
 }
 
 // TestMirrorAndPromote: the standby's mirror keeps the primary's sequences

@@ -79,12 +79,7 @@ type instance struct {
 // serve starts one serve instance (its own NATS connection and hub).
 func (w *world) serve(mod func(*Options)) *instance {
 	w.t.Helper()
-	nc, err := nats.Connect(w.ns, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := inproctest.Connect(w.t, w.ns)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := hub.New(js, hub.Options{Layout: lay, Catalog: w.cat, RingSize: 1024, MaxCatchUps: 256, Logger: log})
 	if err != nil {
@@ -788,12 +783,7 @@ func TestNATSRestartEndsStreamsThatResume(t *testing.T) {
 		return ns
 	}
 	ns := startNATS()
-	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := inproctest.Connect(t, ns.ClientURL())
 	inproctest.CreateStream(t, js)
 	w := worldOn(t, ns.ClientURL(), js)
 	a := w.serve(nil)

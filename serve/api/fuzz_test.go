@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wikimedia-eventstreams-go/eventstreams/infra/inproc/inproctest"
@@ -42,12 +40,7 @@ func startFuzzServer(tb testing.TB) *fuzzServer {
 	full, _ := catalog.Builtin(nil)
 	cat, _ := full.Narrow([]string{"mediawiki.recentchange", "mediawiki.page-create"})
 
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(nc.Close)
-	hjs, _ := jetstream.New(nc)
+	_, hjs := inproctest.Connect(tb, ns.ClientURL())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// Many catch-ups at once, not waited for: a fuzzer opens streams
 	// faster than a closed one is noticed (at its next heartbeat).

@@ -98,12 +98,7 @@ func (s *serves) start(limit int, ttl time.Duration) *limiter {
 		url = s.urls[s.n%len(s.urls)]
 	}
 	s.n++
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	nc, js := inproctest.Connect(s.t, url)
 	reg := prometheus.NewRegistry()
 	c, err := NewCluster(js, ClusterOptions{Limit: limit, Stream: layout.Default().Stream, TTL: ttl,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: reg})
@@ -309,12 +304,7 @@ func TestClusterFailsOpenToProcess(t *testing.T) {
 	}
 	t.Cleanup(ns.Shutdown)
 	port := ns.Addr().(*net.TCPAddr).Port
-	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := inproctest.Connect(t, ns.ClientURL())
 	inproctest.CreateStream(t, js)
 	s := &serves{t: t, url: ns.ClientURL(), js: js}
 	l := s.start(2, 3*time.Second)
@@ -376,12 +366,7 @@ func TestClusterFailsOpenToProcess(t *testing.T) {
 // is a taken slot, not a KV failure.
 func TestClusterOnR3(t *testing.T) {
 	urls := startCluster(t, 3)
-	nc, err := nats.Connect(urls[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := inproctest.Connect(t, urls[0])
 	inproctest.WaitFor(t, 20*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

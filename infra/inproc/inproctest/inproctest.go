@@ -40,7 +40,20 @@ func NATS(t testing.TB, stream bool) (*server.Server, jetstream.JetStream) {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.ClientURL())
+	_, js := Connect(t, ns.ClientURL())
+	if stream {
+		CreateStream(t, js)
+	}
+	return ns, js
+}
+
+// Connect connects a test's client to the NATS servers of url, reconnecting
+// forever and quickly (a test may stop and restart servers under it), and
+// returns the connection, closed when the test ends, with its JetStream
+// client.
+func Connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +62,7 @@ func NATS(t testing.TB, stream bool) (*server.Server, jetstream.JetStream) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stream {
-		CreateStream(t, js)
-	}
-	return ns, js
+	return nc, js
 }
 
 // CreateStream creates the EventStreams stream of the default layout as
