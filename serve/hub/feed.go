@@ -23,7 +23,17 @@ func (h *Hub) Run(ctx context.Context) error {
 			break
 		}
 		h.fail()
-		h.log.Warn("live feed stopped; restarting", slog.String("error", err.Error()), slog.Duration("in", backoff))
+		h.mu.Lock()
+		ran := h.epoch != "" // set when a feed starts
+		h.mu.Unlock()
+		var apiErr *jetstream.APIError
+		if !ran && errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamNotFound {
+			// A new deployment: serve started before ingest made the stream.
+			h.log.Info("waiting for the JetStream stream, which ingest creates", slog.String("stream", h.opts.Layout.Stream),
+				slog.Duration("in", backoff))
+		} else {
+			h.log.Warn("live feed stopped; restarting", slog.String("error", err.Error()), slog.Duration("in", backoff))
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):

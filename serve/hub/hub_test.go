@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -409,6 +410,34 @@ func TestWaitReady(t *testing.T) {
 	if idle.WaitReady(ctx) {
 		t.Error("WaitReady is true after its context ended")
 	}
+}
+
+// TestFeedWaitsForANewStream: a serve started before ingest made the stream
+// says that it waits for it (not a warning that its feed stopped), and
+// starts once the stream exists; a stream deleted later is a warning.
+func TestFeedWaitsForANewStream(t *testing.T) {
+	_, js := inproctest.NATS(t, false)
+	var log inproctest.Buffer
+	opts := options(64, "mediawiki.recentchange")
+	opts.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	h, err := New(js, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	inproctest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(log.String(), "waiting for the JetStream stream") })
+	inproctest.CreateStream(t, js)
+	inproctest.WaitFor(t, 10*time.Second, h.Ready)
+	if strings.Contains(log.String(), "level=WARN") {
+		t.Errorf("a warning while the stream did not exist yet:\n%s", log.String())
+	}
+	if err := js.DeleteStream(context.Background(), lay.Stream); err != nil {
+		t.Fatal(err)
+	}
+	inproctest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(log.String(), `level=WARN msg="live feed stopped`) })
 }
 
 // TestSinceSkipsOlderEventsOfTheRingWithoutWaiting: a client resuming by
