@@ -18,8 +18,8 @@ const errCodeStoreFailed = 10049
 // stream created at that moment fails with "error creating store for
 // stream" (10049; the server logs "mkdir ...: no such file or directory").
 // Any other error fails the test. Production code meets this only when an
-// operator deletes the stream under a running ingest, whose publish
-// retries recreate it again.
+// operator deletes the stream and it is created again at once; ingest
+// retries it, at start as when it recreates a deleted stream.
 func Recreate(t testing.TB, create func() error) {
 	t.Helper()
 	WaitFor(t, 10*time.Second, func() bool {
