@@ -72,7 +72,7 @@ func retryableSetup(err error) bool {
 		switch apiErr.ErrorCode {
 		case errCodeNoPeers:
 			return true
-		case errCodeReplicasNotSupported, errCodeNotClustered:
+		case errCodeReplicasNotSupported:
 			return false
 		}
 		return apiErr.Code >= 500
@@ -88,9 +88,7 @@ const (
 	// small for INGEST_REPLICAS gives it too: ingest then waits, logging
 	// it every few seconds, with /healthz unready.
 	errCodeNoPeers jetstream.ErrorCode = 10005
-	// errCodeReplicasNotSupported and errCodeNotClustered: replicas asked
-	// of a server that is not in a cluster, a configuration error although
-	// answered with a 500.
+	// errCodeReplicasNotSupported: replicas asked of a server that is not
+	// in a cluster, a configuration error although answered with a 500.
 	errCodeReplicasNotSupported jetstream.ErrorCode = 10074
-	errCodeNotClustered         jetstream.ErrorCode = 10006
 )

@@ -107,11 +107,8 @@ func (c *consumerSource) next(ctx context.Context, need uint64, each func(seq ui
 		// at once when the consumer counts none pending, without looking).
 		batch, err = c.cons.Fetch(catchUpBatch, jetstream.FetchMaxWait(catchUpRetryWait))
 	}
-	if consumerGone(err) {
-		return c.last, c.restart(ctx)
-	}
 	if err != nil {
-		return c.last, err
+		return c.last, c.fetchFailed(ctx, err)
 	}
 	n, atEnd, lost := 0, false, false
 	for m := range batch.Messages() {
@@ -129,10 +126,7 @@ func (c *consumerSource) next(ctx context.Context, need uint64, each func(seq ui
 		each(md.Sequence.Stream, m.Subject(), headerTime(m.Headers(), md.Timestamp), m.Data())
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
-		if consumerGone(err) {
-			return c.last, c.restart(ctx)
-		}
-		return c.last, err
+		return c.last, c.fetchFailed(ctx, err)
 	}
 	if lost {
 		return c.last, c.restart(ctx)
@@ -166,15 +160,17 @@ func (c *consumerSource) next(ctx context.Context, need uint64, each func(seq ui
 	return max(c.last, ci.Delivered.Stream), nil
 }
 
-// consumerGone reports whether err says that the consumer no longer
-// exists: deleted by hand, dropped by the server after InactiveThreshold
-// (a client that read nothing for that long), or lost with the NATS node
-// that held it (a catch-up consumer is in memory, on one node). The
-// source then starts a new one after the last message given; if the
-// stream itself is gone, that fails.
-func consumerGone(err error) bool {
-	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
-		errors.Is(err, jetstream.ErrConsumerDeleted)
+// fetchFailed handles a failed fetch. A consumer that no longer exists
+// (deleted by hand, dropped by the server after InactiveThreshold: a client
+// that read nothing for that long, or lost with the NATS node that held it
+// in memory) is replaced by one after the last message given, which fails
+// if the stream itself is gone; any other error ends the source.
+func (c *consumerSource) fetchFailed(ctx context.Context, err error) error {
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrConsumerDeleted) {
+		return c.restart(ctx)
+	}
+	return err
 }
 
 // stall counts an empty fetch that says nothing of the end, and fails the

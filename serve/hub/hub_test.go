@@ -38,13 +38,18 @@ func newWorld(t *testing.T, ringSize int) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	run(t, h)
+	w := &world{t: t, js: js, hub: h}
+	inproctest.WaitFor(t, 10*time.Second, h.Ready)
+	return w
+}
+
+// run runs h's feed until the test ends.
+func run(t *testing.T, h *Hub) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); h.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	w := &world{t: t, js: js, hub: h}
-	inproctest.WaitFor(t, 10*time.Second, h.Ready)
-	return w
 }
 
 // options are a Hub's options for the named streams.
@@ -305,10 +310,7 @@ func TestRingPreloadedAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); h.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	run(t, h)
 	inproctest.WaitFor(t, 10*time.Second, h.Ready)
 
 	all := filter.Filter{Streams: []string{"mediawiki_recentchange", "mediawiki_page-create"}}
@@ -424,10 +426,7 @@ func TestFeedWaitsForANewStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); h.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	run(t, h)
 	inproctest.WaitFor(t, 10*time.Second, func() bool { return strings.Contains(log.String(), "waiting for the JetStream stream") })
 	inproctest.CreateStream(t, js)
 	inproctest.WaitFor(t, 10*time.Second, h.Ready)
